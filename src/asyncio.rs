@@ -1,0 +1,1 @@
+//! Model 1, asyncio: futures on the page's own event loop.

@@ -1,0 +1,1 @@
+//! Model 3, multiprocessing: one task inside an isolated instance.

@@ -1,0 +1,1 @@
+//! The baseline: one task after another.
