@@ -15,6 +15,8 @@
 //! - [`gil`] and [`threading`]: a real GIL in shared memory, tasks on a rayon pool, the race lab;
 //! - [`multiprocessing`]: one task inside an isolated instance that talks only by messages.
 //!
+//! [`timer`] waits on the JS event loop with macrotasks, for every model that awaits.
+//!
 //! [`boundary`] is the only code that touches `JsValue`: it turns parameters and traces
 //! into JS values and errors into `JsError`.
 
@@ -34,6 +36,8 @@ pub mod boundary;
 pub mod multiprocessing;
 #[cfg(target_arch = "wasm32")]
 pub mod sequential;
+#[cfg(target_arch = "wasm32")]
+pub mod timer;
 
 pub use params::{Model, ParamError, Params, Workload};
 pub use trace::{Span, State, Trace};
