@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# The playground's one entry point: `npm start` (build and serve), `npm test` (every test),
+# `npm run build`, `npm run dist`, `npm run bench`.
+#
+# Each command installs what is missing first and is quick when everything is there.
+# Nothing here downloads a browser or a prebuilt binary: Rust tools are built with
+# `cargo install`, Chromium and ChromeDriver come from Debian.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PORT=${PORT:-8080}
+WASM_TARGET=wasm32-unknown-unknown
+CRATE=concurrency_playground
+export NO_UPDATE_CHECK=1 # serve: no version check against the registry on every start
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+have() { command -v "$1" >/dev/null 2>&1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The exact wasm-bindgen version Cargo.toml pins: the CLI must match it byte for byte.
+wasm_bindgen_version() { sed -n 's/^wasm-bindgen = "=\([0-9.]*\)"/\1/p' Cargo.toml; }
+
+setup_rust() {
+  have rustup || { echo "rustup is required: https://rustup.rs" >&2; exit 1; }
+  # Installs the toolchain, components and target that rust-toolchain.toml names.
+  rustup toolchain install >/dev/null
+  local want
+  want=$(wasm_bindgen_version)
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $want" ]; then
+    say "installing wasm-bindgen-cli $want (a few minutes, once)"
+    # From / so the stable toolchain builds it; `--locked` fails on a lock entry the
+    # registry no longer serves.
+    (cd / && cargo install wasm-bindgen-cli --version "$want" --force)
+  fi
+}
+
+setup_node() {
+  have npm || { echo "Node.js and npm are required" >&2; exit 1; }
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm packages"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+setup_test_tools() {
+  if ! have wasm-pack; then
+    say "installing wasm-pack (a few minutes, once)"
+    (cd / && cargo install wasm-pack --version 0.15.1)
+  fi
+  if ! have chromium || ! have chromedriver; then
+    say "installing Debian's chromium and chromium-driver"
+    as_root apt-get update -q
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium chromium-driver
+  fi
+  have python3 || { echo "python3 (CPython 3.11) is required to check the generated scripts" >&2; exit 1; }
+}
+
+# Both WebAssembly builds, as plain ES modules, into www/pkg/{plain,threads}.
+build() {
+  setup_rust
+  setup_node
+  say "building the plain build (no atomics: asyncio, processes, sequential)"
+  cargo build --lib --release --target "$WASM_TARGET"
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg/plain \
+    "target/$WASM_TARGET/release/$CRATE.wasm"
+
+  say "building the threads build (atomics, shared memory, rayon)"
+  # Since late 2025 `+atomics` alone no longer gives a shared memory: the link args do.
+  # A target dir of its own, so the two builds never invalidate each other's cache.
+  RUSTFLAGS="-C target-feature=+atomics,+bulk-memory -Clink-arg=--shared-memory \
+-Clink-arg=--import-memory -Clink-arg=--max-memory=1073741824 \
+-Clink-arg=--export=__wasm_init_tls -Clink-arg=--export=__tls_size \
+-Clink-arg=--export=__tls_align -Clink-arg=--export=__tls_base" \
+    cargo build --lib --release --target "$WASM_TARGET" --features threads \
+    --target-dir target/threads -Z build-std=panic_abort,std
+  wasm-bindgen --target web --no-typescript --out-dir www/pkg/threads \
+    "target/threads/$WASM_TARGET/release/$CRATE.wasm"
+
+  # The embed view is the page itself in compact form, as its own document so a host can
+  # send it Document-Isolation-Policy (threads inside an iframe on a non-isolated page).
+  sed 's/<body>/<body class="embed">/' www/index.html > www/embed.html
+
+  say "vendoring front-end libraries"
+  mkdir -p www/vendor
+  cp node_modules/uplot/dist/uPlot.esm.js www/vendor/uPlot.esm.js
+  cp node_modules/uplot/dist/uPlot.min.css www/vendor/uPlot.min.css
+}
+
+# A deployable copy: everything the page needs, plus the header files static hosts read.
+dist() {
+  build
+  say "writing dist/"
+  rm -rf dist
+  cp -r www dist
+  node scripts/headers.mjs dist/_headers
+  find dist -name '.gitignore' -delete
+  echo "dist/ is ready: copy it to any static host ($(du -sh dist | cut -f1))"
+}
+
+serve() {
+  build
+  say "serving www/ on http://localhost:$PORT"
+  exec npx --no-install serve --config ../serve.json --listen "$PORT" --no-clipboard www
+}
+
+run_tests() {
+  setup_test_tools
+  build
+  say "native tests: cargo test"
+  cargo test --quiet
+  say "lints: cargo fmt --check, cargo clippy"
+  cargo fmt --all -- --check
+  cargo clippy --quiet --all-targets -- -D warnings
+  say "WebAssembly tests: wasm-pack test --headless --chrome (plain build)"
+  # Debian's chromedriver and chromium; webdriver.json passes the flags root needs.
+  CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
+    wasm-pack test --headless --chrome --release
+  say "end-to-end tests: node --test (headless Chromium)"
+  node --test --test-concurrency=1 tests/e2e/
+}
+
+bench() {
+  setup_test_tools
+  build
+  node bench/run.mjs
+}
+
+case "${1:-}" in
+  setup) setup_rust; setup_node ;;
+  build) build ;;
+  dist) dist ;;
+  serve) serve ;;
+  test) run_tests ;;
+  bench) bench ;;
+  *) echo "usage: $0 setup|build|dist|serve|test|bench" >&2; exit 2 ;;
+esac
