@@ -104,16 +104,21 @@ mod tests {
         assert_ne!(spin(1000, 7), spin(1001, 7));
     }
 
-    /// Calibration gives a speed, and that speed turns milliseconds into roughly that much time.
+    /// Calibration gives a speed, and that speed turns milliseconds into roughly that much
+    /// time: the best of three 50 ms jobs lands within a factor of four of 50 ms (wide, for a
+    /// busy machine, but a unit slip of 10x or 1000x fails).
     #[test]
     fn calibrated_kernel_takes_about_the_time_asked() {
         let k = Kernel::calibrate();
         assert!(k.iters_per_ms > 1000.0, "{k:?}");
-        let start = now_ms();
-        k.work(50.0, |_| true);
-        let took = now_ms() - start;
-        // Generous: a busy CI machine may slow it, but never make it finish in a tenth.
-        assert!(took > 20.0 && took < 1000.0, "50 ms of work took {took} ms");
+        let best = (0..3)
+            .map(|_| {
+                let start = now_ms();
+                k.work(50.0, |_| true);
+                now_ms() - start
+            })
+            .fold(f64::INFINITY, f64::min);
+        assert!(best > 12.5 && best < 200.0, "50 ms of work took {best} ms");
     }
 
     /// Work runs in chunks and stops early when asked.
