@@ -100,7 +100,7 @@ dist() {
 serve() {
   build
   say "serving www/ on http://localhost:$PORT"
-  exec npx --no-install serve --config ../serve.json --listen "$PORT" --no-clipboard www
+  exec npx --no-install serve --config ../serve.json --listen "$PORT" --no-clipboard --no-etag www
 }
 
 run_tests() {

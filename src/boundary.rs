@@ -118,7 +118,8 @@ pub async fn run_asyncio(query: String, iters_per_ms: f64) -> Result<JsValue, Js
 #[derive(Serialize)]
 struct ProcessTaskView<'a> {
     trace: &'a Trace,
-    checksum: u64,
+    /// Hex: a u64 does not fit a JS number.
+    checksum: String,
     counter: u64,
 }
 
@@ -140,7 +141,7 @@ pub async fn run_process_task(
     let result = multiprocessing::run_task(&p, index, kernel(iters_per_ms)?).await;
     let view = to_js(&ProcessTaskView {
         trace: &result.trace,
-        checksum: result.checksum,
+        checksum: format!("{:016x}", result.checksum),
         counter: multiprocessing::counter(),
     })?;
     let payload = js_sys::Uint8Array::from(result.payload.as_slice());

@@ -46,27 +46,23 @@ impl Kernel {
     /// Measure this machine: the best of several timed rounds after a warm-up, so a JIT
     /// that tiers up (WebAssembly starts in a baseline compiler) does not skew the figure.
     pub fn calibrate() -> Kernel {
-        let mut iters: u64 = CHUNK_ITERS;
-        let mut best: f64 = 0.0;
-        for round in 0..8 {
+        let round = |iters: u64| {
             let start = now_ms();
             let mut done = 0;
             while done < iters {
                 spin(CHUNK_ITERS, done);
                 done += CHUNK_ITERS;
             }
-            let elapsed = now_ms() - start;
-            if elapsed < 8.0 {
-                iters *= 2;
-                continue;
-            }
-            if round >= 2 {
-                best = best.max(iters as f64 / elapsed);
-            }
+            now_ms() - start
+        };
+        // Grow a round until it lasts long enough to time well (and the JIT has tiered up).
+        let mut iters: u64 = CHUNK_ITERS;
+        while round(iters) < 8.0 && iters < (1 << 40) {
+            iters *= 2;
         }
-        if best <= 0.0 {
-            best = iters as f64 / 8.0;
-        }
+        let best = (0..4)
+            .map(|_| iters as f64 / round(iters).max(1e-3))
+            .fold(0.0, f64::max);
         Kernel { iters_per_ms: best }
     }
 

@@ -1,0 +1,135 @@
+// The end-to-end harness: a real static server (the `serve` package, configured by a file,
+// as `npm start` runs it) and real headless Chromium from Debian, driven by playwright-core.
+//
+// Every page opened through `open` records page errors, console errors and CSP violations;
+// `expectClean` fails the test on any of them.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SERVE = join(ROOT, 'node_modules/serve/build/main.js');
+
+/**
+ * Serve `dir` on `port` with a serve.json (`config`: a path, an object, or null for none).
+ * @returns {Promise<{url: string, stop: () => Promise<void>}>}
+ */
+export async function serve({ dir = 'www', port, config = join(ROOT, 'serve.json') }) {
+  const root = resolve(ROOT, dir);
+  if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) {
+    throw new Error(`port ${port} is already in use: stop whatever serves there first`);
+  }
+  const tmp = mkdtempSync(join(tmpdir(), 'playground-serve-'));
+  let configPath = join(tmp, 'none.json');
+  writeFileSync(configPath, JSON.stringify({ cleanUrls: false, rewrites: [{ source: "/", destination: "/index.html" }] }));
+  if (typeof config === 'string') configPath = config;
+  else if (config) writeFileSync(configPath, JSON.stringify(config));
+  const child = spawn(process.execPath, [SERVE, '--config', configPath, '--listen', `tcp://127.0.0.1:${port}`, '--no-clipboard', '--no-request-logging', '--no-etag', root], {
+    env: { ...process.env, NO_UPDATE_CHECK: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Never leave a server behind, even when a test process dies.
+  process.once('exit', () => child.kill());
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      const r = await fetch(url + 'favicon.ico');
+      if (r.ok) break;
+    } catch {}
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill();
+      throw new Error(`the server on port ${port} did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    stop: async () => {
+      child.kill();
+      await new Promise((r) => child.once('exit', r));
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Debian's Chromium, as root in a container needs it, with a fresh profile. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/**
+ * Open `url` in a new page that records every problem.
+ * @param {import('playwright-core').Browser} browser
+ * @param {string} url
+ * @param {{width?: number, height?: number}} [size]
+ */
+export async function open(browser, url, { width = 1440, height = 1000 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  await page.goto(url);
+  return { page, context, problems };
+}
+
+/** Fail on any page error, console error, failed request or CSP violation. */
+export function expectClean(problems) {
+  assert.deepEqual(problems, [], `the page reported problems:\n${problems.join('\n')}`);
+}
+
+/**
+ * Wait for the run to end, and return `data-state`.
+ * @param {import('playwright-core').Page} page
+ */
+export async function waitForEnd(page, timeout = 60_000) {
+  await page.waitForFunction(
+    () => ['done', 'error', 'cancelled'].includes(document.documentElement.dataset.state ?? ''),
+    null,
+    { timeout },
+  );
+  return page.evaluate(() => document.documentElement.dataset.state);
+}
+
+/** The result rows: model, workload, variant, wall ms, speedup. */
+export async function rows(page) {
+  return page.$$eval('tr[data-model][data-workload]', (trs) =>
+    trs.map((tr) => ({
+      model: tr.dataset.model,
+      workload: tr.dataset.workload,
+      variant: tr.dataset.variant ?? '',
+      wallMs: Number(tr.dataset.wallMs),
+      speedup: tr.dataset.speedup === '' ? null : Number(tr.dataset.speedup),
+    })),
+  );
+}

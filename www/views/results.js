@@ -1,0 +1,195 @@
+// The results table and its exports (CSV, JSON). renderResults fills a real <table> the
+// page owns; toCSV and toJSON are pure, so they run in Node too.
+
+import { NONE, VARIANT_NAMES, WORKLOAD_NAMES, formatMs, formatSpeedup } from './format.js';
+
+/**
+ * One measured run of one model on one workload.
+ * @typedef {object} Result
+ * @property {'sequential'|'asyncio'|'threading'|'multiprocessing'} model
+ * @property {'io'|'cpu'|'mixed'} workload
+ * @property {string} variant '' or e.g. 'cold', 'warm', 'gil-off'
+ * @property {string} label
+ * @property {number} wallMs
+ * @property {number|null} speedup over the sequential run of the same workload
+ * @property {number|null} workers threads or processes; null when not applicable
+ * @property {boolean|null} gil
+ * @property {number|null} lagMaxMs worst event-loop lag during the run
+ * @property {number|null} lagP99Ms 99th percentile of the event-loop lag
+ * @property {string} note
+ */
+
+/** Column headings, in order; `short` labels the cells of a row shown as a card on narrow screens. */
+const COLUMNS = [
+  { key: 'model', text: 'Model', short: 'Model', numeric: false },
+  { key: 'workload', text: 'Workload', short: 'Workload', numeric: false },
+  { key: 'workers', text: 'Workers', short: 'Workers', numeric: true },
+  { key: 'wall', text: 'Wall time', short: 'Wall time', numeric: true },
+  { key: 'speedup', text: 'Speedup vs sequential', short: 'Speedup', numeric: true },
+  { key: 'lag', text: 'Event-loop lag max / p99', short: 'Loop lag', numeric: true },
+  { key: 'note', text: 'Note', short: 'Note', numeric: false },
+];
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text != null) e.textContent = text;
+  return e;
+}
+
+/**
+ * Fill `table` with one row per result. Rows carry data attributes for tests and styling:
+ * data-model, data-workload, data-variant, data-wall-ms (1 decimal) and data-speedup
+ * (2 decimals, blank when there is no baseline).
+ * @param {HTMLTableElement} table
+ * @param {Result[]} results
+ */
+export function renderResults(table, results) {
+  table.classList.add('results-table');
+  const caption = table.caption ?? table.createCaption();
+  caption.textContent = results.length
+    ? `Results: ${results.length} run${results.length === 1 ? '' : 's'}, wall time and speedup over running the tasks one after another`
+    : 'Results';
+
+  table.tHead?.remove();
+  for (const body of Array.from(table.tBodies)) body.remove();
+
+  const head = table.createTHead();
+  const hr = head.insertRow();
+  for (const c of COLUMNS) {
+    const th = el('th', c.numeric ? 'num' : undefined, c.text);
+    th.scope = 'col';
+    hr.append(th);
+  }
+
+  const body = table.createTBody();
+  if (!results.length) {
+    const td = el('td', 'empty', 'No results yet. Run a scenario to measure it.');
+    td.colSpan = COLUMNS.length;
+    body.insertRow().append(td);
+    keepTableRoles(table);
+    return;
+  }
+
+  for (const r of results) {
+    const tr = body.insertRow();
+    tr.dataset.model = r.model;
+    tr.dataset.workload = r.workload;
+    tr.dataset.variant = r.variant ?? '';
+    tr.dataset.wallMs = Number.isFinite(r.wallMs) ? r.wallMs.toFixed(1) : '';
+    tr.dataset.speedup = r.speedup != null && Number.isFinite(r.speedup) ? r.speedup.toFixed(2) : '';
+
+    const th = el('th', 'model');
+    th.scope = 'row';
+    th.append(el('span', `model-name model-${r.model}`, r.model));
+    if (r.variant) th.append(' ', el('span', 'tag', VARIANT_NAMES[r.variant] ?? r.variant));
+    else if (r.model === 'threading' && r.gil === false) th.append(' ', el('span', 'tag', 'GIL off'));
+    if (r.label && r.label !== r.model) th.title = r.label;
+    tr.append(th);
+
+    const lag =
+      r.lagMaxMs == null && r.lagP99Ms == null ? NONE : `${formatMs(r.lagMaxMs)} / ${formatMs(r.lagP99Ms)}`;
+    const cells = [
+      el('td', undefined, WORKLOAD_NAMES[r.workload] ?? r.workload),
+      el('td', 'num', r.workers == null ? NONE : String(r.workers)),
+      el('td', 'num', formatMs(r.wallMs)),
+      el('td', 'num speedup', formatSpeedup(r.speedup)),
+      el('td', 'num', lag),
+      el('td', 'note', r.note || ''),
+    ];
+    if (r.speedup != null && Number.isFinite(r.speedup)) {
+      cells[3].classList.add(r.speedup >= 1.4 ? 'faster' : r.speedup < 0.8 ? 'slower' : 'same');
+    }
+    // data-label lets narrow screens show each cell as "label: value"; empty cells (.none)
+    // are left out of that card view (style.css).
+    cells.forEach((td, i) => {
+      td.dataset.label = COLUMNS[i + 1].short;
+      if (td.textContent === NONE || td.textContent === '') td.classList.add('none');
+    });
+    tr.append(...cells);
+  }
+  keepTableRoles(table);
+}
+
+/**
+ * Explicit ARIA roles, because narrow screens restyle the table's parts as blocks and some
+ * browsers then drop the table semantics (https://adrianroselli.com/2018/02/tables-css-display-properties-and-aria.html).
+ * @param {HTMLTableElement} table
+ */
+export function keepTableRoles(table) {
+  table.setAttribute('role', 'table');
+  for (const g of table.querySelectorAll(':scope > thead, :scope > tbody')) g.setAttribute('role', 'rowgroup');
+  for (const tr of table.rows) {
+    tr.setAttribute('role', 'row');
+    for (const c of tr.cells) {
+      const scope = c.getAttribute('scope');
+      c.setAttribute('role', scope === 'col' ? 'columnheader' : scope === 'row' ? 'rowheader' : 'cell');
+    }
+  }
+}
+
+/** CSV columns, in order. */
+const CSV_FIELDS = /** @type {const} */ ([
+  ['model', (/** @type {Result} */ r) => r.model],
+  ['variant', (/** @type {Result} */ r) => r.variant ?? ''],
+  ['workload', (/** @type {Result} */ r) => r.workload],
+  ['label', (/** @type {Result} */ r) => r.label ?? ''],
+  ['workers', (/** @type {Result} */ r) => r.workers],
+  ['gil', (/** @type {Result} */ r) => r.gil],
+  ['wall_ms', (/** @type {Result} */ r) => (Number.isFinite(r.wallMs) ? Number(r.wallMs.toFixed(3)) : null)],
+  ['speedup', (/** @type {Result} */ r) => (r.speedup == null ? null : Number(r.speedup.toFixed(4)))],
+  ['lag_max_ms', (/** @type {Result} */ r) => r.lagMaxMs],
+  ['lag_p99_ms', (/** @type {Result} */ r) => r.lagP99Ms],
+  ['note', (/** @type {Result} */ r) => r.note ?? ''],
+]);
+
+/**
+ * One CSV field (RFC 4180). Text that a spreadsheet would run as a formula gets a leading
+ * apostrophe (OWASP "CSV injection").
+ * @param {unknown} v
+ */
+function csvField(v) {
+  if (v == null) return '';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  let s = String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * The results as CSV, a header line then one line per result, CRLF line ends.
+ * @param {Result[]} results
+ * @returns {string}
+ */
+export function toCSV(results) {
+  const lines = [CSV_FIELDS.map(([name]) => name).join(',')];
+  for (const r of results) lines.push(CSV_FIELDS.map(([, get]) => csvField(get(r))).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/**
+ * The results and the scenario that produced them, as pretty-printed JSON.
+ * @param {Result[]} results
+ * @param {unknown} [params] the scenario (the parameter schema's object)
+ * @returns {string}
+ */
+export function toJSON(results, params) {
+  return `${JSON.stringify(
+    {
+      generator: 'Concurrency Playground',
+      format: 1,
+      exportedAt: new Date().toISOString(),
+      params: params ?? null,
+      results,
+    },
+    null,
+    2,
+  )}\n`;
+}

@@ -1,0 +1,259 @@
+// Verdicts: does a measured result agree with what the guides claim for its cell?
+//
+// A pure function of one result (and, optionally, its scenario and its peers), so it is
+// unit-tested in Node without a DOM. The claims live in one table, CLAIMS, keyed by model,
+// workload and GIL; each names the test it implies (EXPECT), and the thresholds are the
+// exported constants below, so a reader can check every verdict by hand.
+
+import { speedupNumber, formatMs } from './format.js';
+
+/** @typedef {import('./results.js').Result} Result */
+
+/** "About 1x" (no speedup) is a speedup in [ABOUT_ONE_MIN, ABOUT_ONE_MAX]. */
+export const ABOUT_ONE_MIN = 0.8;
+/** Upper end of "about 1x". */
+export const ABOUT_ONE_MAX = 1.25;
+/** "Clearly above 1" is a speedup of at least this. Between ABOUT_ONE_MAX and this is a grey zone. */
+export const CLEARLY_ABOVE = 1.4;
+/** Waits "overlap" when the speedup reaches this share of the ideal, min(tasks, workers). */
+export const OVERLAP_SHARE = 0.5;
+/** multiprocessing is "less efficient" for I/O when below this share of the best of asyncio and threading. */
+export const LESS_EFFICIENT_SHARE = 0.9;
+/** A serial-computing claim is contradicted when the speedup beats its ideal by this factor. */
+export const IDEAL_SLACK = 1.25;
+
+/**
+ * The tests a claim can imply.
+ * - `baseline`: the sequential run, 1x by definition;
+ * - `none`: no speedup, about 1x;
+ * - `overlap`: waits overlap, speedup near the ideal min(tasks, workers);
+ * - `parallel`: computing runs on several cores, clearly above 1 when there are cores;
+ * - `serial-cpu`: waits overlap but computing takes turns: above 1, but not beyond the ideal
+ *   of overlapped waits plus serial computing;
+ * - `overhead`: works, but slower than asyncio and threading on the same work.
+ */
+export const EXPECT = /** @type {const} */ ({
+  baseline: 'baseline',
+  none: 'none',
+  overlap: 'overlap',
+  parallel: 'parallel',
+  serialCpu: 'serial-cpu',
+  overhead: 'overhead',
+});
+
+/**
+ * @typedef {{model: string, workload: string, gil: boolean|'any', claim: string, expect: string}} Claim
+ */
+
+/**
+ * The guides' claims, one line each, for every (model, workload, GIL) cell. `gil: 'any'`
+ * matches both; the first matching row wins.
+ * @type {readonly Claim[]}
+ */
+export const CLAIMS = Object.freeze([
+  { model: 'sequential', workload: 'any', gil: 'any', claim: 'the baseline: one task after another', expect: EXPECT.baseline },
+
+  { model: 'asyncio', workload: 'io', gil: 'any', claim: 'tasks overlap their waits: concurrency without parallelism', expect: EXPECT.overlap },
+  { model: 'asyncio', workload: 'cpu', gil: 'any', claim: 'no speedup; a CPU-heavy task blocks the loop', expect: EXPECT.none },
+  { model: 'asyncio', workload: 'mixed', gil: 'any', claim: 'the waits overlap, the computing does not', expect: EXPECT.serialCpu },
+
+  { model: 'threading', workload: 'io', gil: 'any', claim: 'waits overlap: other threads run meanwhile', expect: EXPECT.overlap },
+  { model: 'threading', workload: 'cpu', gil: true, claim: 'no speedup, the GIL lets one thread run at a time', expect: EXPECT.none },
+  { model: 'threading', workload: 'cpu', gil: false, claim: 'free-threaded Python: threads run in parallel on several cores', expect: EXPECT.parallel },
+  { model: 'threading', workload: 'mixed', gil: true, claim: 'the waits overlap, the computing takes turns under the GIL', expect: EXPECT.serialCpu },
+  { model: 'threading', workload: 'mixed', gil: false, claim: 'free-threaded Python: waits overlap and computing runs in parallel', expect: EXPECT.parallel },
+
+  { model: 'multiprocessing', workload: 'io', gil: 'any', claim: 'works, but start-up and messaging make it less efficient', expect: EXPECT.overhead },
+  { model: 'multiprocessing', workload: 'cpu', gil: 'any', claim: 'true parallelism on several cores', expect: EXPECT.parallel },
+  { model: 'multiprocessing', workload: 'mixed', gil: 'any', claim: 'waits overlap and computing runs in parallel on several cores', expect: EXPECT.parallel },
+]);
+
+/**
+ * @typedef {object} VerdictOptions
+ * @property {number} cores logical cores the device reports (navigator.hardwareConcurrency)
+ * @property {number} [tasks] tasks in the scenario; sharpens the ideal speedup
+ * @property {number} [ioMs] I/O wait per task, ms (mixed workload ideal)
+ * @property {number} [cpuMs] CPU work per task, ms (mixed workload ideal)
+ * @property {Result[]} [peers] other results of the same run, to compare multiprocessing with
+ */
+
+/**
+ * @typedef {'baseline'|'confirmed'|'contradicted'|'inconclusive'|'untestable'|'pending'} VerdictStatus
+ * @typedef {{agrees: boolean|null, claim: string, text: string, status: VerdictStatus}} Verdict
+ */
+
+/**
+ * Whether the result ran without a GIL: threading with `gil === false` or the 'gil-off' variant.
+ * @param {Result} r
+ */
+function gilOff(r) {
+  return r.gil === false || r.variant === 'gil-off';
+}
+
+/**
+ * The claim row for a result's cell, or null for an unknown model or workload.
+ * @param {Pick<Result, 'model'|'workload'|'gil'|'variant'>} r
+ * @returns {Claim|null}
+ */
+export function claimFor(r) {
+  const gil = !gilOff(/** @type {Result} */ (r));
+  return (
+    CLAIMS.find(
+      (c) =>
+        c.model === r.model &&
+        (c.workload === 'any' || c.workload === r.workload) &&
+        (c.gil === 'any' || c.gil === gil),
+    ) ?? null
+  );
+}
+
+/** @param {number} s */
+const x = (s) => `${speedupNumber(s)}x`;
+
+/** @param {number} v */
+const round = (v) => (v >= 10 ? String(Math.round(v)) : String(Math.round(v * 10) / 10));
+
+/**
+ * The best speed-up a model could reach on this cell, from the scenario; null if unknown.
+ * @param {Claim} claim
+ * @param {Result} r
+ * @param {VerdictOptions} o
+ * @returns {number|null}
+ */
+export function idealSpeedup(claim, r, o) {
+  const n = o.tasks ?? null;
+  // asyncio runs every task at once; the others run at most `workers` at a time.
+  const w = r.model === 'asyncio' ? n : (r.workers ?? n);
+  const lanes = n != null && w != null ? Math.min(n, w) : (w ?? n);
+  const cores = Math.max(1, o.cores || 1);
+  switch (claim.expect) {
+    case EXPECT.overlap:
+      return lanes;
+    case EXPECT.parallel: {
+      if (lanes == null) return cores;
+      if (r.workload === 'mixed' && n != null && o.ioMs != null && o.cpuMs != null) {
+        const io = o.ioMs;
+        const cpu = o.cpuMs;
+        const t = Math.ceil(n / lanes) * io + Math.ceil(n / Math.min(lanes, cores)) * cpu;
+        return t > 0 ? (n * (io + cpu)) / t : null;
+      }
+      return Math.min(lanes, cores);
+    }
+    case EXPECT.serialCpu: {
+      if (n == null || lanes == null || o.ioMs == null || o.cpuMs == null) return null;
+      const t = Math.ceil(n / lanes) * o.ioMs + n * o.cpuMs;
+      return t > 0 ? (n * (o.ioMs + o.cpuMs)) / t : null;
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The verdict on one result: does its measured speedup agree with the guides' claim?
+ *
+ * `agrees` is true (confirmed), false (contradicted) or null (baseline, not yet measured,
+ * in the grey zone between the thresholds, or not testable on this device).
+ *
+ * @param {Result} result
+ * @param {VerdictOptions} options
+ * @returns {Verdict}
+ */
+export function verdict(result, options) {
+  const o = options ?? { cores: 1 };
+  const c = claimFor(result);
+  if (!c) {
+    return { agrees: null, claim: '', text: `no claim for ${result.model} on ${result.workload}`, status: 'untestable' };
+  }
+  const claim = c.claim;
+  /** @param {VerdictStatus} status @param {string} text */
+  const out = (status, text) => ({
+    agrees: status === 'confirmed' ? true : status === 'contradicted' ? false : null,
+    claim,
+    text,
+    status,
+  });
+
+  if (c.expect === EXPECT.baseline) return out('baseline', 'baseline: 1x by definition');
+  const s = result.speedup;
+  if (s == null || !Number.isFinite(s)) return out('pending', 'no speedup yet: needs the sequential baseline');
+
+  const ideal = idealSpeedup(c, result, o);
+  const idealNote = ideal != null ? ` (ideal ${round(ideal)}x)` : '';
+  const above = `expected clearly above 1${idealNote}`;
+
+  switch (c.expect) {
+    case EXPECT.none: {
+      if (s >= ABOUT_ONE_MIN && s <= ABOUT_ONE_MAX) {
+        const lag =
+          result.model === 'asyncio' && result.lagMaxMs != null && result.lagMaxMs > 0
+            ? `; loop blocked up to ${formatMs(result.lagMaxMs)}`
+            : '';
+        return out('confirmed', `confirmed: ${x(s)}${lag}`);
+      }
+      return out('contradicted', `contradicted: measured ${x(s)}, expected about 1x`);
+    }
+
+    case EXPECT.overlap: {
+      if (ideal != null && ideal < CLEARLY_ABOVE) {
+        return out('untestable', `not testable: ${x(s)}, nothing to overlap (ideal ${round(ideal)}x)`);
+      }
+      if (s < CLEARLY_ABOVE) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
+      if (ideal != null && s < OVERLAP_SHARE * ideal) {
+        return out('inconclusive', `partly: ${x(s)}, well short of the ideal ${round(ideal)}x`);
+      }
+      return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
+    }
+
+    case EXPECT.parallel: {
+      if (ideal != null && ideal < CLEARLY_ABOVE) {
+        const why = Math.max(1, o.cores || 1) < 2 ? 'this device reports 1 core' : `ideal ${round(ideal)}x`;
+        return out('untestable', `not testable: ${x(s)}, ${why}`);
+      }
+      if (s >= CLEARLY_ABOVE) return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
+      if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
+      return out('inconclusive', `inconclusive: ${x(s)}, between about 1x and clearly above 1`);
+    }
+
+    case EXPECT.serialCpu: {
+      if (ideal != null && ideal < CLEARLY_ABOVE) {
+        return out('untestable', `not testable: ${x(s)}, too little waiting to overlap (ideal ${round(ideal)}x)`);
+      }
+      if (ideal != null && s > ideal * IDEAL_SLACK) {
+        return out('contradicted', `contradicted: measured ${x(s)}, beyond the ${round(ideal)}x that serial computing allows`);
+      }
+      if (s >= CLEARLY_ABOVE) return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
+      if (ideal == null) return out('inconclusive', `inconclusive: ${x(s)}; the gain depends on the share of waiting`);
+      if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
+      return out('inconclusive', `inconclusive: ${x(s)}, between about 1x and clearly above 1`);
+    }
+
+    case EXPECT.overhead: {
+      const peers = (o.peers ?? []).filter(
+        (p) =>
+          p.workload === result.workload &&
+          (p.model === 'asyncio' || p.model === 'threading') &&
+          p.speedup != null &&
+          Number.isFinite(p.speedup),
+      );
+      let ref = null;
+      let refName = '';
+      for (const p of peers) {
+        if (ref == null || /** @type {number} */ (p.speedup) > ref) {
+          ref = /** @type {number} */ (p.speedup);
+          refName = `${p.model}'s ${x(ref)}`;
+        }
+      }
+      if (ref == null && o.tasks != null && o.tasks >= CLEARLY_ABOVE) {
+        ref = o.tasks;
+        refName = `the ${round(ref)}x of overlapping every wait`;
+      }
+      if (ref == null) return out('inconclusive', `measured ${x(s)}; run asyncio or threading to compare`);
+      if (s < LESS_EFFICIENT_SHARE * ref) return out('confirmed', `confirmed: ${x(s)}, below ${refName}`);
+      return out('contradicted', `contradicted: measured ${x(s)}, expected below ${refName}`);
+    }
+
+    default:
+      return out('untestable', `measured ${x(s)}`);
+  }
+}

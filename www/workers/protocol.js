@@ -1,0 +1,77 @@
+// @ts-check
+/**
+ * The message protocol between the page and its workers. Every message has a namespaced
+ * `type`, so a worker ignores anything that is not addressed to it (the rayon helper
+ * workers and the browser itself may post on the same channels), and every worker starts
+ * with an init -> ready handshake.
+ */
+
+export const MSG = Object.freeze({
+  // The threads host: owns the rayon pool, runs threading tasks and the race lab.
+  threadsInit: 'playground:threads:init',
+  threadsReady: 'playground:threads:ready',
+  threadsRun: 'playground:threads:run',
+  threadsRace: 'playground:threads:race',
+  threadsSum: 'playground:threads:sum',
+  threadsResult: 'playground:threads:result',
+  // A process: its own instance of the plain build, one task at a time.
+  processInit: 'playground:process:init',
+  processReady: 'playground:process:ready',
+  processTask: 'playground:process:task',
+  processResult: 'playground:process:result',
+  processCount: 'playground:process:count',
+  // Any worker: something went wrong; `message` says what.
+  error: 'playground:error',
+});
+
+/**
+ * Wait for the first message of `type` from `target`. Rejects on a `playground:error`
+ * message, on the worker's own `error` event (a failed load, a thrown init), or when
+ * `signal` aborts.
+ * @param {Worker | MessagePort | DedicatedWorkerGlobalScope} target
+ * @param {string} type
+ * @param {{signal?: AbortSignal, id?: number}} [opts] `id`: only the reply to that request
+ * @returns {Promise<any>}
+ */
+export function waitFor(target, type, { signal, id } = {}) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      target.removeEventListener('message', onMessage);
+      target.removeEventListener('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    /** @param {Event} ev */
+    const onMessage = (ev) => {
+      const data = /** @type {MessageEvent} */ (ev).data;
+      if (!data || typeof data.type !== 'string') return;
+      if (id !== undefined && data.id !== id) return;
+      if (data.type === type) {
+        done();
+        resolve(data);
+      } else if (data.type === MSG.error) {
+        done();
+        reject(new Error(data.message));
+      }
+    };
+    /** @param {Event} ev */
+    const onError = (ev) => {
+      done();
+      const e = /** @type {ErrorEvent} */ (ev);
+      ev.preventDefault?.();
+      reject(new Error(e.message || 'the worker failed to start (its script or module could not be loaded)'));
+    };
+    const onAbort = () => {
+      done();
+      reject(new DOMException('Stopped', 'AbortError'));
+    };
+    if (signal?.aborted) return onAbort();
+    target.addEventListener('message', onMessage);
+    target.addEventListener('error', onError);
+    signal?.addEventListener('abort', onAbort);
+  });
+}
+
+/** @param {unknown} e */
+export function errorMessage(e) {
+  return e instanceof Error ? e.message : String(e);
+}
