@@ -60,7 +60,7 @@ impl Kernel {
         while round(iters) < 8.0 && iters < (1 << 40) {
             iters *= 2;
         }
-        let best = (0..4)
+        let best = (0..6)
             .map(|_| iters as f64 / round(iters).max(1e-3))
             .fold(0.0, f64::max);
         Kernel { iters_per_ms: best }

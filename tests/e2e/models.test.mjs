@@ -1,0 +1,187 @@
+// The three models end to end, from autorun URLs, in real headless Chromium: each fills
+// its rows and lands on the right side of the guides' claims, with robust bounds only
+// (the tight figures live in the benchmark).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, open, expectClean, waitForEnd, rows } from './harness.mjs';
+
+let server, bare, browser;
+before(async () => {
+  server = await serve({ port: 8312 });
+  // The same page with no isolation headers at all: threads must be off, the rest must work.
+  bare = await serve({ port: 8313, config: { cleanUrls: false, rewrites: [{ source: '/', destination: '/index.html' }] } });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await bare?.stop();
+});
+
+/**
+ * Open an autorun URL, wait for the end, and return the rows and the page.
+ * @param {string} query
+ */
+async function autorun(query, { base = server.url, timeout = 90_000 } = {}) {
+  const opened = await open(browser, `${base}?${query}&run=1`);
+  const state = await waitForEnd(opened.page, timeout);
+  const error = await opened.page.locator('#error').textContent();
+  assert.equal(state, 'done', `run ended as ${state}: ${error}`);
+  return { ...opened, rows: await rows(opened.page) };
+}
+
+/** @param {{model: string, workload: string, variant?: string}[]} all */
+function row(all, model, workload, variant) {
+  const r = all.find((x) => x.model === model && x.workload === workload && (variant === undefined || x.variant === variant));
+  assert.ok(r, `no row for ${model}/${workload}/${variant ?? ''} in ${JSON.stringify(all)}`);
+  return r;
+}
+
+/** asyncio on I/O overlaps its waits: more than 3x over sequential; the lag lane is drawn. */
+test('asyncio I/O overlaps', async () => {
+  const { page, problems, context, rows: all } = await autorun('models=sequential,asyncio&workload=io&tasks=8&io_ms=200');
+  const a = row(all, 'asyncio', 'io');
+  assert.ok(a.speedup > 3, `speedup ${a.speedup}`);
+  const lanes = await page.evaluate(() => window.playground.traces()[1].lanes);
+  assert.ok(lanes.includes('event loop lag'), `lanes: ${lanes}`);
+  assert.equal(lanes.length, 8 + 1, 'one lane per task, and the lag lane');
+  expectClean(problems);
+  await context.close();
+});
+
+/** asyncio on CPU cannot overlap: the wall time is at least tasks x cpu_ms x 0.9, and the loop lagged. */
+test('asyncio CPU blocks the loop', async () => {
+  const { page, problems, context, rows: all } = await autorun('models=asyncio&workload=cpu&tasks=4&cpu_ms=150');
+  const a = row(all, 'asyncio', 'cpu');
+  assert.ok(a.wallMs >= 4 * 150 * 0.9, `wall ${a.wallMs}`);
+  const result = await page.evaluate(() => window.playground.results()[0]);
+  assert.ok(result.lagMaxMs >= 100, `the loop was blocked, yet max lag was ${result.lagMaxMs} ms`);
+  expectClean(problems);
+  await context.close();
+});
+
+/** asyncio on mixed work completes and fills its row. */
+test('asyncio mixed', async () => {
+  const { problems, context, rows: all } = await autorun('models=asyncio&workload=mixed&tasks=4&io_ms=100&cpu_ms=50');
+  const a = row(all, 'asyncio', 'mixed');
+  assert.ok(a.wallMs >= 4 * 50 * 0.9, `wall ${a.wallMs}`);
+  expectClean(problems);
+  await context.close();
+});
+
+/** Threads overlap I/O (> 3x), and the page's own loop stays responsive while they run. */
+test('threading I/O overlaps and the page stays responsive', async () => {
+  const { page, problems, context, rows: all } = await autorun('models=sequential,threading&workload=io&tasks=8&io_ms=200&threads=8');
+  const t = row(all, 'threading', 'io');
+  assert.ok(t.speedup > 3, `speedup ${t.speedup}`);
+  const result = await page.evaluate(() => window.playground.results()[1]);
+  assert.ok(result.lagP99Ms < 100, `lag p99 ${result.lagP99Ms} ms`);
+  expectClean(problems);
+  await context.close();
+});
+
+/** With the GIL on, CPU-bound threads take turns: no faster than sequential (wall >= 0.9 x). */
+test('threading CPU with the GIL takes turns', async () => {
+  const { page, problems, context, rows: all } = await autorun('models=sequential,threading&workload=cpu&tasks=4&cpu_ms=150&threads=4&gil=on');
+  const s = row(all, 'sequential', 'cpu');
+  const t = row(all, 'threading', 'cpu');
+  assert.ok(t.wallMs >= 0.9 * s.wallMs, `threads ${t.wallMs} vs sequential ${s.wallMs}`);
+  const states = await page.evaluate(() => new Set(window.playground.traces()[1].spans.map((s) => s.state)).has('gil_wait'));
+  assert.ok(states, 'threads waited for the GIL');
+  expectClean(problems);
+  await context.close();
+});
+
+/** With the GIL off, CPU-bound threads run in parallel on two cores: running spans overlap. */
+test('threading CPU without the GIL runs in parallel', async () => {
+  const { page, problems, context } = await autorun('models=threading&workload=cpu&tasks=4&cpu_ms=150&threads=2&gil=off');
+  const overlap = await page.evaluate(() => {
+    const spans = window.playground.traces()[0].spans.filter((s) => s.state === 'running');
+    return spans.some((a) => spans.some((b) => a !== b && a.lane !== b.lane && a.start_ms < b.end_ms && b.start_ms < a.end_ms));
+  });
+  assert.ok(overlap, 'two threads computed at the same time');
+  expectClean(problems);
+  await context.close();
+});
+
+/** The race lab: the lock and the atomic are exact, the unsynchronised way never exceeds the expected count. */
+test('the race lab', async () => {
+  const { page, problems, context } = await autorun('models=threading&lab=race&threads=2&increments=200000&gil=off');
+  const lab = await page.evaluate(() => window.playground.results()[0].lab);
+  const by = Object.fromEntries(lab.ways.map((w) => [w.way, w]));
+  assert.equal(by.mutex.final, 400000);
+  assert.equal(by.atomic.final, 400000);
+  assert.ok(by.unsynchronised.final <= 400000);
+  assert.equal(await page.locator('#lab-section').isVisible(), true);
+  expectClean(problems);
+  await context.close();
+});
+
+/** A warm pool of 2 processes beats sequential on CPU (> 1.2x); cold and warm are separate rows. */
+test('multiprocessing CPU, pool of 2, cold and warm', async () => {
+  const { problems, context, rows: all } = await autorun('models=sequential,multiprocessing&workload=cpu&tasks=8&cpu_ms=150&processes=2&pool=on');
+  const warm = row(all, 'multiprocessing', 'cpu', 'warm');
+  row(all, 'multiprocessing', 'cpu', 'cold');
+  assert.ok(warm.speedup > 1.2, `warm speedup ${warm.speedup}`);
+  expectClean(problems);
+  await context.close();
+});
+
+/** A pool of 2 on I/O does two waits at a time: at least tasks / 2 x io_ms. */
+test('multiprocessing I/O, pool of 2', async () => {
+  const { problems, context, rows: all } = await autorun('models=multiprocessing&workload=io&tasks=6&io_ms=150&processes=2&pool=on');
+  const warm = row(all, 'multiprocessing', 'io', 'warm');
+  assert.ok(warm.wallMs >= (6 / 2) * 150, `wall ${warm.wallMs}`);
+  expectClean(problems);
+  await context.close();
+});
+
+/** One Process per task (pool=off) runs every task and leaves no worker behind. */
+test('multiprocessing with one process per task', async () => {
+  const { page, problems, context, rows: all } = await autorun('models=multiprocessing&workload=io&tasks=4&io_ms=100&pool=off');
+  row(all, 'multiprocessing', 'io', 'cold');
+  const live = await page.evaluate(() => window.playground.liveWorkers().filter((r) => !r.includes('pool')));
+  assert.deepEqual(live, [], 'no per-task process left running');
+  expectClean(problems);
+  await context.close();
+});
+
+/** The isolation lab: processes change their own copies; the parent's counter stays 0; the shared Value changes. */
+test('the isolation lab', async () => {
+  const { page, problems, context } = await autorun('models=multiprocessing&lab=isolation&processes=2&increments=1000&shared=on');
+  const lab = await page.evaluate(() => window.playground.results()[0].lab);
+  assert.equal(lab.parentCounter, 0);
+  assert.deepEqual(lab.perProcess, [1000, 1000]);
+  assert.equal(lab.sharedCounter, 2000);
+  expectClean(problems);
+  await context.close();
+});
+
+/** Stop mid-run cancels a multiprocessing run and leaves no live worker; the next run works. */
+test('stop cancels a multiprocessing run', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?models=multiprocessing&workload=io&tasks=8&io_ms=1000&processes=2`);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  await page.click('#run');
+  await page.waitForFunction(() => window.playground.liveWorkers().length > 0);
+  await page.waitForTimeout(300);
+  await page.click('#stop');
+  assert.equal(await waitForEnd(page), 'cancelled');
+  assert.deepEqual(await page.evaluate(() => window.playground.liveWorkers()), []);
+  await page.fill('#p-io_ms', '50');
+  await page.click('#run');
+  assert.equal(await waitForEnd(page), 'done');
+  expectClean(problems);
+  await context.close();
+});
+
+/** Served without COOP/COEP: threads are off with a reason, and the other models still run. */
+test('a page without isolation still runs asyncio, processes and sequential', async () => {
+  const { page, problems, context, rows: all } = await autorun('workload=io&tasks=4&io_ms=100&processes=2', { base: bare.url });
+  assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+  assert.match(await page.locator('#notice').textContent(), /not cross-origin isolated/);
+  assert.equal(await page.locator('#p-threads').isDisabled(), true);
+  const models = new Set(all.map((r) => r.model));
+  assert.deepEqual([...models].sort(), ['asyncio', 'multiprocessing', 'sequential']);
+  expectClean(problems);
+  await context.close();
+});
