@@ -163,6 +163,11 @@ async function main() {
     $('python-code').textContent = code;
   }
 
+  /** @param {Params} params */
+  function matrixOptions(params) {
+    return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil };
+  }
+
   /** @param {Result | null} r */
   function show(r) {
     state.shown = r;
@@ -226,7 +231,7 @@ async function main() {
     show(null);
     $('matrix-section').hidden = !compare;
     $('lab-section').hidden = params.lab === 'none';
-    if (compare) renderMatrix($('matrix'), [], { cores: caps.cores });
+    if (compare) renderMatrix($('matrix'), [], matrixOptions(params));
     const progress = /** @type {HTMLProgressElement} */ ($('progress'));
     progress.max = steps.length;
     progress.value = 0;
@@ -255,7 +260,7 @@ async function main() {
             state.results.push(r);
             refreshResults();
             show(r);
-            if (compare) renderMatrix($('matrix'), state.results, { cores: caps.cores });
+            if (compare) renderMatrix($('matrix'), state.results, matrixOptions(params));
             if (r.lab) renderLab($('lab'), r);
           },
         },
