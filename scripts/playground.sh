@@ -111,6 +111,8 @@ run_tests() {
   say "lints: cargo fmt --check, cargo clippy"
   cargo fmt --all -- --check
   cargo clippy --quiet --all-targets -- -D warnings
+  # The boundary and the event-loop models exist only on wasm32: lint them there too.
+  cargo clippy --quiet --lib --tests --target "$WASM_TARGET" -- -D warnings
   say "WebAssembly tests: wasm-pack test --headless --chrome (plain build)"
   # Debian's chromedriver and chromium; webdriver.json passes the flags root needs.
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \

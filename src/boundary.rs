@@ -169,15 +169,28 @@ pub fn python_script(query: &str, model: &str) -> Result<String, JsError> {
     if let Some(script) = python::lab_script(&p) {
         return Ok(script);
     }
-    let model = Model::ALL
+    Ok(python::script(&p, model_named(model)?))
+}
+
+/// The file name to save the Python script for the scenario and model under.
+#[wasm_bindgen(js_name = pythonFilename)]
+pub fn python_filename(query: &str, model: &str) -> Result<String, JsError> {
+    let p = scenario(query)?;
+    if let Some(name) = python::lab_filename(&p) {
+        return Ok(name);
+    }
+    Ok(python::filename(&p, model_named(model)?))
+}
+
+fn model_named(model: &str) -> Result<Model, JsError> {
+    Model::ALL
         .into_iter()
         .find(|m| m.name() == model)
         .ok_or_else(|| {
             JsError::new(&format!(
                 "model: {model:?} is not a model (valid: sequential, asyncio, threading, multiprocessing)"
             ))
-        })?;
-    Ok(python::script(&p, model))
+        })
 }
 
 /// Whether this is the threads build (shared memory, a rayon pool).

@@ -161,6 +161,21 @@ async function main() {
       code = `# Fix the scenario first: ${e instanceof Error ? e.message : e}`;
     }
     $('python-code').textContent = code;
+    const model = state.pythonModel === 'lab' ? 'sequential' : state.pythonModel;
+    let file = 'scenario.py';
+    try {
+      file = wasm.pythonFilename(query, model);
+    } catch {
+      // The scenario has errors: the code panel already says so.
+    }
+    const how = $('python-how');
+    how.replaceChildren(
+      'Save it as ',
+      Object.assign(document.createElement('code'), { textContent: file }),
+      ' and run ',
+      Object.assign(document.createElement('code'), { textContent: `python3 ${file}` }),
+      ' (Python 3.8 or later, standard library only): it prints each task as it finishes, then the wall time and a speedup, and a last RESULT line in JSON.',
+    );
   }
 
   /** @param {Params} params */

@@ -74,8 +74,11 @@ export function abortable(promise, signal) {
  */
 export async function runModel(model, ctx) {
   const meter = new LagMeter().start();
-  const outcomes = await abortable(RUNNERS[model].run(ctx), ctx.signal).finally(() => meter.stop());
-  const lag = meter.stop();
+  /** @type {ReturnType<LagMeter['stop']>} */
+  let lag = { maxMs: 0, p99Ms: 0, late: [] };
+  const outcomes = await abortable(RUNNERS[model].run(ctx), ctx.signal).finally(() => {
+    lag = meter.stop();
+  });
   return outcomes.map((o) => {
     const trace = o.trace;
     const lane = trace.lanes.length;

@@ -19,10 +19,13 @@ export class LagMeter {
     this.late = [];
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     this.timer = undefined;
+    /** when the pending beat should fire (absolute ms) */
+    this.due = 0;
   }
 
   start() {
     const beat = (/** @type {number} */ due) => {
+      this.due = due;
       this.timer = setTimeout(() => {
         const now = nowMs();
         const lateness = Math.max(0, now - due);
@@ -37,7 +40,18 @@ export class LagMeter {
 
   /** @returns {{maxMs: number, p99Ms: number, late: Array<[number, number]>}} */
   stop() {
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      // A beat still waiting is already late if its time has passed: a run that blocked the
+      // loop and finished in the same task would otherwise leave no trace of the block.
+      const now = nowMs();
+      const lateness = now - this.due;
+      if (lateness > 0) {
+        this.samples.push(lateness);
+        if (lateness >= LATE_MS) this.late.push([this.due, now]);
+      }
+    }
     const sorted = [...this.samples].sort((a, b) => a - b);
     const p99 = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] : 0;
     return { maxMs: sorted.at(-1) ?? 0, p99Ms: p99, late: this.late };
