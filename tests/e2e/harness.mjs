@@ -80,10 +80,11 @@ export async function launch() {
  * Open `url` in a new page that records every problem.
  * @param {import('playwright-core').Browser} browser
  * @param {string} url
- * @param {{width?: number, height?: number}} [size]
+ * @param {{width?: number, height?: number, serviceWorkers?: 'allow' | 'block'}} [options]
+ *   `serviceWorkers: 'block'` stands for a browser or host where the isolation service worker cannot run
  */
-export async function open(browser, url, { width = 1440, height = 1000 } = {}) {
-  const context = await browser.newContext({ viewport: { width, height } });
+export async function open(browser, url, { width = 1440, height = 1000, serviceWorkers = 'allow' } = {}) {
+  const context = await browser.newContext({ viewport: { width, height }, serviceWorkers });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));

@@ -22,8 +22,8 @@ after(async () => {
  * Open an autorun URL, wait for the end, and return the rows and the page.
  * @param {string} query
  */
-async function autorun(query, { base = server.url, timeout = 90_000 } = {}) {
-  const opened = await open(browser, `${base}?${query}&run=1`);
+async function autorun(query, { base = server.url, timeout = 90_000, serviceWorkers = 'allow' } = {}) {
+  const opened = await open(browser, `${base}?${query}&run=1`, { serviceWorkers });
   const state = await waitForEnd(opened.page, timeout);
   const error = await opened.page.locator('#error').textContent();
   assert.equal(state, 'done', `run ended as ${state}: ${error}`);
@@ -174,9 +174,15 @@ test('stop cancels a multiprocessing run', async () => {
   await context.close();
 });
 
-/** Served without COOP/COEP: threads are off with a reason, and the other models still run. */
+/**
+ * Served without COOP/COEP, where the isolation service worker cannot help either: threads
+ * are off with a reason, and the other models still run.
+ */
 test('a page without isolation still runs asyncio, processes and sequential', async () => {
-  const { page, problems, context, rows: all } = await autorun('workload=io&tasks=4&io_ms=100&processes=2', { base: bare.url });
+  const { page, problems, context, rows: all } = await autorun('workload=io&tasks=4&io_ms=100&processes=2', {
+    base: bare.url,
+    serviceWorkers: 'block',
+  });
   assert.equal(await page.evaluate(() => crossOriginIsolated), false);
   assert.match(await page.locator('#notice').textContent(), /not cross-origin isolated/);
   assert.equal(await page.locator('#p-threads').isDisabled(), true);

@@ -115,14 +115,17 @@ export async function runModel(model, ctx) {
  * @param {{compare?: boolean}} opts
  */
 export function planSteps(params, { compare = params.compare } = {}) {
+  // A lab is one experiment on the one model it is about; compare-all is timing runs only.
+  if (!compare && params.lab === 'race') return [{ model: 'threading', workload: params.workload, lab: 'race' }];
+  if (!compare && params.lab === 'isolation') return [{ model: 'multiprocessing', workload: params.workload, lab: 'isolation' }];
   const workloads = compare ? ['io', 'cpu', ...(params.workload === 'mixed' ? ['mixed'] : [])] : [params.workload];
   const models = compare ? Object.keys(RUNNERS) : params.models;
-  return workloads.flatMap((workload) => models.map((model) => ({ model, workload })));
+  return workloads.flatMap((workload) => models.map((model) => ({ model, workload, lab: 'none' })));
 }
 
 /**
  * Run a plan step by step.
- * @param {{model: string, workload: string}[]} steps
+ * @param {{model: string, workload: string, lab: string}[]} steps
  * @param {Omit<RunContext, 'query' | 'params'> & {query: string, parse: (q: string) => Params}} base
  * @param {{onStart: (i: number, step: {model: string, workload: string}) => void, onResult: (r: Result) => void, skip: (model: string) => string}} hooks
  *   `skip` returns a reason to leave a model out (a missing capability), or ''
@@ -137,7 +140,7 @@ export async function runPlan(steps, base, hooks) {
     if (base.signal.aborted) throw new DOMException('Stopped', 'AbortError');
     if (hooks.skip(step.model)) continue;
     hooks.onStart(i, step);
-    const query = withChanges(base.query, { workload: step.workload });
+    const query = withChanges(base.query, { workload: step.workload, lab: step.lab });
     const ctx = { ...base, query, params: base.parse(query) };
     for (const r of await runModel(/** @type {any} */ (step.model), ctx)) {
       if (r.model === 'sequential') baseline.set(r.workload, r.wallMs);

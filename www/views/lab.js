@@ -35,6 +35,34 @@ function table(rows, head, caption) {
 }
 
 /**
+ * What the race lab's numbers say, in words, derived from the numbers.
+ * @param {{gil: boolean, ways: {way: string, lost: number, expected: number}[]}} lab
+ */
+export function raceSummary(lab) {
+  const unsync = lab.ways.find((w) => w.way === 'unsynchronised');
+  const safe = lab.ways.filter((w) => w !== unsync && w.lost === 0).map((w) => w.way);
+  const safeText = safe.length ? ` The ${safe.join(' and the ')} lost none.` : '';
+  if (!unsync) return safeText.trim();
+  if (unsync.lost === 0 && lab.gil) {
+    return (
+      'With the GIL on, the unlocked counter lost nothing, as `counter += 1` in a loop loses nothing on CPython 3.10 and later: ' +
+      'the interpreter switches threads only between whole statements, never between the read and the write. ' +
+      'Nothing promises it, though: switch the GIL off (free-threaded Python) and run it again.' +
+      safeText
+    );
+  }
+  if (unsync.lost === 0) {
+    return `The unlocked counter happened to lose nothing this time: the threads did not overlap. Try more increments.${safeText}`;
+  }
+  const share = ((100 * unsync.lost) / unsync.expected).toFixed(1);
+  return (
+    `Without a lock, ${unsync.lost.toLocaleString('en')} of ${unsync.expected.toLocaleString('en')} updates (${share}%) were lost: ` +
+    'two threads read the same value and both wrote it back plus one.' +
+    safeText
+  );
+}
+
+/**
  * @param {HTMLElement} root
  * @param {import('../runners/index.js').Result} result
  */
@@ -51,7 +79,7 @@ export function renderLab(root, result) {
     ]);
     root.append(
       table(rows, ['way', 'expected', 'final', 'lost updates', 'time'], `${lab.threads} threads × ${lab.increments.toLocaleString('en')} increments, GIL ${lab.gil ? 'on' : 'off'}`),
-      el('p', lab.summary ?? '', 'lab-summary'),
+      el('p', raceSummary(lab), 'lab-summary'),
     );
   } else {
     const rows = [
@@ -59,6 +87,6 @@ export function renderLab(root, result) {
       ...lab.perProcess.map((/** @type {number} */ v, /** @type {number} */ i) => [`process ${i}, its own copy`, String(v)]),
     ];
     if (lab.sharedCounter !== null) rows.push(['shared Value (with a lock)', `${lab.sharedCounter} of ${lab.expectedIfShared}`]);
-    root.append(table(rows, ['counter', 'value'], `${lab.processes} processes each add ${lab.increments ?? ''}`), el('p', result.note, 'lab-summary'));
+    root.append(table(rows, ['counter', 'value'], `${lab.processes} processes, each adding to a counter`), el('p', result.note, 'lab-summary'));
   }
 }

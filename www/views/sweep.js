@@ -49,7 +49,7 @@ export async function runSweep(o) {
   let done = 0;
   /** @param {string} model @param {Record<string, string>} changes */
   const measure = async (model, changes) => {
-    const query = withChanges(o.query, changes);
+    const query = withChanges(o.query, { lab: 'none', ...changes });
     const params = (await engine()).wasm.parseQuery(query).params;
     const results = await runModel(/** @type {any} */ (model), {
       query,
