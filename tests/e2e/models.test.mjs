@@ -191,3 +191,38 @@ test('a page without isolation still runs asyncio, processes and sequential', as
   expectClean(problems);
   await context.close();
 });
+
+/** 10,000 sleeping futures finish together, and the timeline draws them (aggregated) without freezing the page. */
+test('asyncio scales to 10,000 sleeping tasks', async () => {
+  const { page, problems, context, rows: all } = await autorun('models=asyncio&workload=io&tasks=10000&io_ms=200');
+  const a = row(all, 'asyncio', 'io');
+  assert.ok(a.wallMs >= 200 && a.wallMs < 2000, `wall ${a.wallMs}`);
+  const spans = await page.evaluate(() => window.playground.traces()[0].spans.filter((s) => s.state === 'io_wait').length);
+  assert.equal(spans, 10000, 'every task waited');
+  // The page still answers: a frame renders promptly after the run.
+  const frameMs = await page.evaluate(() => new Promise((r) => { const t = performance.now(); requestAnimationFrame(() => r(performance.now() - t)); }));
+  assert.ok(frameMs < 1000, `next frame after ${frameMs} ms`);
+  expectClean(problems);
+  await context.close();
+});
+
+/** An asyncio CPU run that would freeze the page for more than 10 s is refused, naming tasks and cpu_ms. */
+test('the freeze guard refuses a long asyncio CPU run', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?models=asyncio&workload=cpu&tasks=60&cpu_ms=200&run=1`);
+  assert.equal(await waitForEnd(page), 'error');
+  const message = await page.locator('#error').textContent();
+  assert.match(message, /tasks/);
+  assert.match(message, /cpu_ms/);
+  assert.equal((await rows(page)).length, 0);
+  expectClean(problems);
+  await context.close();
+});
+
+/** Before a CPU-bound asyncio run, the page says how long it will freeze. */
+test('the page states how long an asyncio CPU run will freeze it', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?models=asyncio&workload=cpu&tasks=8&cpu_ms=200`);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  assert.match(await page.locator('#freeze').textContent(), /freeze for about 1\.6 s/);
+  expectClean(problems);
+  await context.close();
+});
