@@ -111,7 +111,7 @@ pub async fn run(params: &Params, kernel: Kernel) -> Trace {
     let origin = now_ms();
     let trace = RefCell::new(Trace::new(origin));
     let lanes: Vec<u32> = (0..params.tasks)
-        .map(|i| trace.borrow_mut().lane(&format!("task {i}")))
+        .map(|i| trace.borrow_mut().add_lane(format!("task {i}")))
         .collect();
     let spec = TaskSpec::from_params(params, kernel);
     let trace_ref = &trace;

@@ -17,7 +17,7 @@ pub async fn run(params: &Params, kernel: Kernel) -> Trace {
     let trace = RefCell::new(Trace::new(origin));
     let spec = TaskSpec::from_params(params, kernel);
     for i in 0..params.tasks {
-        let lane = trace.borrow_mut().lane(&format!("task {i}"));
+        let lane = trace.borrow_mut().add_lane(format!("task {i}"));
         // Each task is ready the moment the previous one ends: no blocked time to record.
         task(i, lane, spec, now_ms(), &trace).await;
     }

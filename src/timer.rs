@@ -3,40 +3,179 @@
 //! A future that yields with a microtask (a resolved `Promise`) never lets the page paint
 //! or other timers fire; these wake the future from a macrotask instead, so the loop
 //! really turns between tasks, as `await asyncio.sleep(...)` lets Python's loop turn.
+//!
+//! Sleeping futures share one timer heap, as asyncio's loop keeps its scheduled callbacks in
+//! one heap: a single `setTimeout` is armed for the earliest deadline, and when it fires every
+//! sleeper that is due wakes in that one macrotask. Ten thousand sleeps of 200 ms are then a
+//! handful of browser timers, not ten thousand.
 
-use js_sys::Promise;
+use crate::clock::now_ms;
+use js_sys::{Function, Promise};
+use std::cell::{Cell, RefCell};
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(inline_js = r#"
 // setTimeout(0) is clamped to 4 ms once timers nest five deep
 // (https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html#timers),
-// so a zero-length sleep posts to a MessageChannel instead: a macrotask with no clamp.
+// so a zero-length yield posts to a MessageChannel instead: a macrotask with no clamp.
 const channel = new MessageChannel();
 const queue = [];
 channel.port1.onmessage = () => queue.shift()();
-export function macrotask(ms) {
+export function macrotask() {
   return new Promise((resolve) => {
-    if (ms > 0) {
-      setTimeout(resolve, ms);
-    } else {
-      queue.push(resolve);
-      channel.port2.postMessage(0);
-    }
+    queue.push(resolve);
+    channel.port2.postMessage(0);
   });
 }
 "#)]
 extern "C" {
-    fn macrotask(ms: f64) -> Promise;
+    fn macrotask() -> Promise;
 }
 
-/// Wait `ms` milliseconds on the event loop (a `setTimeout`), like `await asyncio.sleep(ms)`.
+#[wasm_bindgen]
+extern "C" {
+    /// The global `setTimeout`, on the page and in workers alike.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+}
+
+/// One sleeper's state, shared between its future and the heap.
+#[derive(Default)]
+struct Sleeper {
+    done: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+/// A heap entry: earliest deadline first, then first come first served.
+struct Entry {
+    deadline: f64,
+    seq: u64,
+    sleeper: Rc<Sleeper>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.deadline
+            .total_cmp(&other.deadline)
+            .then(self.seq.cmp(&other.seq))
+    }
+}
+
+#[derive(Default)]
+struct Timers {
+    heap: BinaryHeap<Reverse<Entry>>,
+    seq: u64,
+    /// The deadline the armed `setTimeout` fires for, if one is armed.
+    armed: Option<f64>,
+    callback: Option<Closure<dyn FnMut()>>,
+}
+
+thread_local! {
+    static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
+}
+
+/// Arm the browser timer for the earliest deadline, unless one is armed for it already.
+fn arm(timers: &mut Timers) {
+    let Some(Reverse(first)) = timers.heap.peek() else {
+        return;
+    };
+    let deadline = first.deadline;
+    if timers.armed.is_some_and(|armed| armed <= deadline) {
+        return;
+    }
+    let callback = timers
+        .callback
+        .get_or_insert_with(|| Closure::new(fire))
+        .as_ref()
+        .unchecked_ref::<Function>()
+        .clone();
+    timers.armed = Some(deadline);
+    set_timeout(&callback, (deadline - now_ms()).max(0.0));
+}
+
+/// The browser timer fired: wake every sleeper that is due, then re-arm for the rest.
+fn fire() {
+    let due: Vec<Rc<Sleeper>> = TIMERS.with(|t| {
+        let mut timers = t.borrow_mut();
+        timers.armed = None;
+        let now = now_ms();
+        let mut due = Vec::new();
+        while timers
+            .heap
+            .peek()
+            .is_some_and(|Reverse(e)| e.deadline <= now)
+        {
+            if let Some(Reverse(e)) = timers.heap.pop() {
+                due.push(e.sleeper);
+            }
+        }
+        arm(&mut timers);
+        due
+    });
+    // Wake outside the borrow: a woken future may sleep again at once.
+    for sleeper in due {
+        sleeper.done.set(true);
+        if let Some(waker) = sleeper.waker.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+}
+
+/// A future that is ready once the heap has woken it.
+struct Sleep {
+    sleeper: Rc<Sleeper>,
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.sleeper.done.get() {
+            Poll::Ready(())
+        } else {
+            *self.sleeper.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+/// Wait `ms` milliseconds on the event loop, like `await asyncio.sleep(ms / 1000)`.
 pub async fn sleep(ms: f64) {
-    // The promise never rejects; an Err here could only come from a broken JS environment.
-    let _ = JsFuture::from(macrotask(ms.max(0.0))).await;
+    let sleeper = Rc::new(Sleeper::default());
+    TIMERS.with(|t| {
+        let mut timers = t.borrow_mut();
+        timers.seq += 1;
+        let entry = Entry {
+            deadline: now_ms() + ms.max(0.0),
+            seq: timers.seq,
+            sleeper: sleeper.clone(),
+        };
+        timers.heap.push(Reverse(entry));
+        arm(&mut timers);
+    });
+    Sleep { sleeper }.await
 }
 
 /// Let every other ready task and the page run once, like `await asyncio.sleep(0)`.
 pub async fn yield_now() {
-    let _ = JsFuture::from(macrotask(0.0)).await;
+    // The promise never rejects; an Err here could only come from a broken JS environment.
+    let _ = JsFuture::from(macrotask()).await;
 }
