@@ -8,7 +8,7 @@
 use crate::clock::now_ms;
 use crate::params::Params;
 use crate::timer;
-use crate::trace::{State, Trace};
+use crate::trace::{Progress, State, Trace};
 use crate::workload::Kernel;
 use futures_util::future::join_all;
 use std::cell::RefCell;
@@ -106,8 +106,9 @@ pub async fn task(
 }
 
 /// Run the scenario's tasks concurrently on this thread's event loop, as
-/// `await asyncio.gather(*tasks)` does, and return what happened.
-pub async fn run(params: &Params, kernel: Kernel) -> Trace {
+/// `await asyncio.gather(*tasks)` does, and return what happened; `progress` hears of
+/// each task that ends.
+pub async fn run(params: &Params, kernel: Kernel, progress: &Progress<'_>) -> Trace {
     let origin = now_ms();
     let trace = RefCell::new(Trace::new(origin));
     let lanes: Vec<u32> = (0..params.tasks)
@@ -115,12 +116,10 @@ pub async fn run(params: &Params, kernel: Kernel) -> Trace {
         .collect();
     let spec = TaskSpec::from_params(params, kernel);
     let trace_ref = &trace;
-    join_all(
-        lanes
-            .iter()
-            .enumerate()
-            .map(|(i, &lane)| task(i as u32, lane, spec, origin, trace_ref)),
-    )
+    join_all(lanes.iter().enumerate().map(|(i, &lane)| async move {
+        task(i as u32, lane, spec, origin, trace_ref).await;
+        progress.tick(trace_ref);
+    }))
     .await;
     let mut trace = trace.into_inner();
     trace.finish(now_ms());

@@ -4,6 +4,7 @@
 //! them relative to the run's start, so `start_ms` 0 is the moment the run began.
 
 use serde::Serialize;
+use std::cell::{Cell, RefCell};
 
 /// What a lane was doing during a span.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -170,6 +171,49 @@ impl Trace {
     }
 }
 
+/// Reports snapshots of a trace that is still being recorded, at most every `every_ms`,
+/// so the page can draw a run as its spans arrive.
+pub struct Progress<'a> {
+    report: Option<&'a dyn Fn(&Trace)>,
+    every_ms: f64,
+    last: Cell<f64>,
+}
+
+impl<'a> Progress<'a> {
+    /// Report through `report`, at most every `every_ms`.
+    pub fn new(report: &'a dyn Fn(&Trace), every_ms: f64) -> Progress<'a> {
+        Progress {
+            report: Some(report),
+            every_ms,
+            last: Cell::new(f64::NEG_INFINITY),
+        }
+    }
+
+    /// Report nothing.
+    pub fn none() -> Progress<'static> {
+        Progress {
+            report: None,
+            every_ms: f64::INFINITY,
+            last: Cell::new(0.0),
+        }
+    }
+
+    /// Something happened: report a snapshot if the last one is old enough.
+    pub fn tick(&self, trace: &RefCell<Trace>) {
+        let Some(report) = self.report else {
+            return;
+        };
+        let now = crate::clock::now_ms();
+        if now - self.last.get() < self.every_ms {
+            return;
+        }
+        self.last.set(now);
+        let mut snapshot = trace.borrow().clone();
+        snapshot.finish(now);
+        report(&snapshot);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +251,19 @@ mod tests {
         t.record(3, None, State::Running, 0.0, 5.0);
         t.finish(10.0);
         assert_eq!(t.problems().len(), 2);
+    }
+
+    /// Progress reports a snapshot at once, then no more often than asked.
+    #[test]
+    fn progress_is_throttled() {
+        let trace = RefCell::new(Trace::new(crate::clock::now_ms()));
+        let seen = Cell::new(0);
+        let report = |_: &Trace| seen.set(seen.get() + 1);
+        let progress = Progress::new(&report, 10_000.0);
+        progress.tick(&trace);
+        progress.tick(&trace);
+        assert_eq!(seen.get(), 1);
+        Progress::none().tick(&trace);
     }
 
     /// Overlap counts concurrent spans; touching spans do not overlap.

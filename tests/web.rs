@@ -9,7 +9,7 @@
 
 use concurrency_playground::clock::now_ms;
 use concurrency_playground::params::parse_query;
-use concurrency_playground::trace::State;
+use concurrency_playground::trace::{Progress, State};
 use concurrency_playground::{asyncio, boundary, sequential, timer, Kernel};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -31,7 +31,7 @@ fn error_message(value: JsValue) -> String {
 /// A bad scenario reaches JS as an `Error` whose message names every bad parameter.
 #[wasm_bindgen_test]
 async fn boundary_errors_are_js_errors_naming_the_parameter() {
-    let err = boundary::run_asyncio("tasks=0&io_ms=abc".into(), 1000.0)
+    let err = boundary::run_asyncio("tasks=0&io_ms=abc".into(), 1000.0, None)
         .await
         .expect_err("tasks=0 must be refused");
     let message = error_message(JsValue::from(err));
@@ -42,7 +42,7 @@ async fn boundary_errors_are_js_errors_naming_the_parameter() {
 /// An uncalibrated kernel speed is refused by name, not run.
 #[wasm_bindgen_test]
 async fn boundary_refuses_a_bad_kernel_speed() {
-    let err = boundary::run_sequential("tasks=1".into(), f64::NAN)
+    let err = boundary::run_sequential("tasks=1".into(), f64::NAN, None)
         .await
         .expect_err("NaN speed");
     assert!(error_message(JsValue::from(err)).contains("itersPerMs"));
@@ -75,7 +75,7 @@ async fn asyncio_sleeping_futures_overlap() {
     let p = parse_query("models=asyncio&workload=io&tasks=50&io_ms=100")
         .ok()
         .expect("valid");
-    let trace = asyncio::run(&p, kernel()).await;
+    let trace = asyncio::run(&p, kernel(), &Progress::none()).await;
     assert!(trace.wall_ms >= 99.0, "{}", trace.wall_ms);
     assert!(trace.wall_ms < 1000.0, "no overlap: {} ms", trace.wall_ms);
     assert!(trace.max_overlap(State::IoWait) >= 25);
@@ -89,7 +89,7 @@ async fn asyncio_cpu_futures_do_not_overlap() {
     let p = parse_query("models=asyncio&workload=cpu&tasks=4&cpu_ms=30")
         .ok()
         .expect("valid");
-    let trace = asyncio::run(&p, kernel()).await;
+    let trace = asyncio::run(&p, kernel(), &Progress::none()).await;
     assert_eq!(trace.max_overlap(State::Running), 1);
     assert!(trace.wall_ms >= 4.0 * 30.0 * 0.8, "{}", trace.wall_ms);
     assert!(trace.problems().is_empty(), "{:?}", trace.problems());
@@ -103,7 +103,7 @@ async fn asyncio_yield_interleaves_cpu_tasks() {
     let p = parse_query("models=asyncio&workload=cpu&tasks=3&cpu_ms=30&yield_ms=5")
         .ok()
         .expect("valid");
-    let trace = asyncio::run(&p, kernel()).await;
+    let trace = asyncio::run(&p, kernel(), &Progress::none()).await;
     let running = trace
         .spans
         .iter()
@@ -120,7 +120,7 @@ async fn sequential_waits_add_up() {
     let p = parse_query("workload=io&tasks=3&io_ms=40")
         .ok()
         .expect("valid");
-    let trace = sequential::run(&p, kernel()).await;
+    let trace = sequential::run(&p, kernel(), &Progress::none()).await;
     assert!(trace.wall_ms >= 119.0, "{}", trace.wall_ms);
     assert_eq!(trace.max_overlap(State::IoWait), 1);
     assert!(trace.problems().is_empty(), "{:?}", trace.problems());
