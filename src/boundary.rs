@@ -3,14 +3,19 @@
 //! with the one schema, so the page, the workers and the URL can never disagree.
 
 use crate::params::{self, Model, ParamSpec, Params};
-use crate::trace::Trace;
+use crate::trace::{Progress, Trace};
 use crate::workload::Kernel;
 use crate::{asyncio, multiprocessing, python, sequential};
+use futures_util::future::{abortable, AbortHandle, Aborted};
 use serde::Serialize;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
 use wasm_bindgen::prelude::*;
 
 /// Set once per instance: a panic's message goes to `globalThis.__playgroundPanic`, so
-/// the page can show it after the trap instead of a bare "unreachable".
+/// the page can show it after the trap instead of a bare "unreachable". In the threads
+/// build it also goes to the page directly (see `threads::report_panic`): a pool thread's
+/// trap is seen by no one else.
 #[wasm_bindgen(start)]
 pub fn start() {
     std::panic::set_hook(Box::new(|info| {
@@ -25,12 +30,44 @@ pub fn start() {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
+        let text = format!("{message}{at}");
         let _ = js_sys::Reflect::set(
             &js_sys::global(),
             &JsValue::from_str("__playgroundPanic"),
-            &JsValue::from_str(&format!("{message}{at}")),
+            &JsValue::from_str(&text),
         );
+        #[cfg(feature = "threads")]
+        threads::report_panic(&text);
     }));
+}
+
+thread_local! {
+    /// The runs in progress on this instance's event loop, each with a handle to stop it.
+    static RUNNING: RefCell<Vec<(u32, AbortHandle)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_RUN: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Drive `run` until it ends or [`stop_runs`] is called; stopping drops the run's future,
+/// and with it every task it was awaiting (timers fire later into nothing).
+async fn stoppable<T>(model: &str, run: impl Future<Output = T>) -> Result<T, JsError> {
+    let (run, handle) = abortable(run);
+    let id = NEXT_RUN.with(|n| {
+        n.set(n.get().wrapping_add(1));
+        n.get()
+    });
+    RUNNING.with(|r| r.borrow_mut().push((id, handle)));
+    let out = run.await;
+    RUNNING.with(|r| r.borrow_mut().retain(|(i, _)| *i != id));
+    out.map_err(|Aborted| JsError::new(&format!("{model}: stopped")))
+}
+
+/// Stop every sequential or asyncio run in progress on this instance (the page's Stop);
+/// each one's promise rejects with "<model>: stopped".
+#[wasm_bindgen(js_name = stopRuns)]
+pub fn stop_runs() {
+    for (_, handle) in RUNNING.with(|r| r.take()) {
+        handle.abort();
+    }
 }
 
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
@@ -99,19 +136,48 @@ pub fn kernel_work(ms: f64, iters_per_ms: f64) -> Result<f64, JsError> {
     Ok(crate::clock::now_ms() - start)
 }
 
-/// The sequential baseline: a trace `{origin_ms, wall_ms, lanes, spans}`.
+/// How often a live run reports its trace so far, ms.
+const PROGRESS_EVERY_MS: f64 = 100.0;
+
+/// Call `on_trace(snapshot)` for a live run's progress; a failing callback is ignored, as a
+/// view that cannot draw must not stop the run.
+fn reporter(on_trace: Option<js_sys::Function>) -> impl Fn(&Trace) {
+    move |trace| {
+        if let (Some(f), Ok(value)) = (&on_trace, to_js(trace)) {
+            let _ = f.call1(&JsValue::NULL, &value);
+        }
+    }
+}
+
+/// The sequential baseline: a trace `{origin_ms, wall_ms, lanes, spans}`. `onTrace`, if
+/// given, receives snapshots while the run goes on.
 #[wasm_bindgen(js_name = runSequential)]
-pub async fn run_sequential(query: String, iters_per_ms: f64) -> Result<JsValue, JsError> {
+pub async fn run_sequential(
+    query: String,
+    iters_per_ms: f64,
+    on_trace: Option<js_sys::Function>,
+) -> Result<JsValue, JsError> {
     let p = scenario(&query)?;
-    let trace = sequential::run(&p, kernel(iters_per_ms)?).await;
+    let report = reporter(on_trace);
+    let progress = Progress::new(&report, PROGRESS_EVERY_MS);
+    let run = sequential::run(&p, kernel(iters_per_ms)?, &progress);
+    let trace = stoppable("sequential", run).await?;
     to_js(&trace)
 }
 
-/// asyncio: the tasks as futures on this thread's event loop; a trace.
+/// asyncio: the tasks as futures on this thread's event loop; a trace. `onTrace`, if
+/// given, receives snapshots while the run goes on.
 #[wasm_bindgen(js_name = runAsyncio)]
-pub async fn run_asyncio(query: String, iters_per_ms: f64) -> Result<JsValue, JsError> {
+pub async fn run_asyncio(
+    query: String,
+    iters_per_ms: f64,
+    on_trace: Option<js_sys::Function>,
+) -> Result<JsValue, JsError> {
     let p = scenario(&query)?;
-    let trace = asyncio::run(&p, kernel(iters_per_ms)?).await;
+    let report = reporter(on_trace);
+    let progress = Progress::new(&report, PROGRESS_EVERY_MS);
+    let run = asyncio::run(&p, kernel(iters_per_ms)?, &progress);
+    let trace = stoppable("asyncio", run).await?;
     to_js(&trace)
 }
 
@@ -205,6 +271,14 @@ pub fn panic_for_test(message: &str) {
     panic!("{message}");
 }
 
+/// Panic on purpose after `ms` on the event loop, inside a future, as a bug in a running
+/// model would: the trap then comes from the event loop, not from this call. For tests.
+#[wasm_bindgen(js_name = panicAfterForTest)]
+pub async fn panic_after_for_test(message: String, ms: f64) {
+    crate::timer::sleep(ms).await;
+    panic!("{message}");
+}
+
 #[cfg(feature = "threads")]
 pub use threads::*;
 
@@ -212,6 +286,7 @@ pub use threads::*;
 mod threads {
     use super::*;
     use crate::threading;
+    use std::sync::OnceLock;
     pub use wasm_bindgen_rayon::init_thread_pool;
 
     /// threading: the tasks on the rayon pool, GIL on or off; call from a worker, never
@@ -248,5 +323,61 @@ mod threads {
     #[wasm_bindgen(js_name = poolThreads)]
     pub fn pool_threads() -> usize {
         threading::pool_threads()
+    }
+
+    /// Where panics go: the name of a `BroadcastChannel` the page listens on, set once.
+    static PANIC_CHANNEL: OnceLock<String> = OnceLock::new();
+
+    /// Send every panic of this module, on any thread, to the `BroadcastChannel` named
+    /// `channel`. A panic in a pool thread traps that thread's worker, which only the host
+    /// could see, and the host is blocked in the pool waiting for it: without this the run
+    /// would hang with no message.
+    #[wasm_bindgen(js_name = reportPanicsTo)]
+    pub fn report_panics_to(channel: String) -> Result<(), JsError> {
+        PANIC_CHANNEL
+            .set(channel)
+            .map_err(|_| JsError::new("threads: panics are already reported to a channel"))
+    }
+
+    #[wasm_bindgen(inline_js = r#"
+// Once this worker's thread has reported its panic, the trap that follows is expected and
+// shown by the page: it must not surface again as an uncaught error of a pool worker.
+let reported = false;
+const expected = (ev) => {
+  if (reported && (ev.reason ?? ev.error) instanceof WebAssembly.RuntimeError) ev.preventDefault();
+};
+if (typeof WorkerGlobalScope !== 'undefined') {
+  self.addEventListener('unhandledrejection', expected);
+  self.addEventListener('error', expected);
+}
+export function post_panic(channel, message) {
+  reported = true;
+  try {
+    const c = new BroadcastChannel(channel);
+    c.postMessage({ type: 'playground:threads:panic', message });
+    c.close();
+  } catch {
+    // No BroadcastChannel: the page's watchdog ends the run instead.
+  }
+}
+"#)]
+    extern "C" {
+        fn post_panic(channel: &str, message: &str);
+    }
+
+    /// Called by the panic hook on whatever thread panicked.
+    pub(super) fn report_panic(message: &str) {
+        if let Some(channel) = PANIC_CHANNEL.get() {
+            post_panic(channel, message);
+        }
+    }
+
+    /// Panic on purpose inside a pool thread, for tests: the caller blocks in the scope
+    /// and never returns, as a host does when a thread of its pool dies.
+    #[wasm_bindgen(js_name = panicInThreadForTest)]
+    pub fn panic_in_thread_for_test(message: String) {
+        rayon::scope(|s| {
+            s.spawn(move |_| panic!("{message}"));
+        });
     }
 }

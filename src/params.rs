@@ -786,15 +786,20 @@ pub fn parse_query(query: &str) -> Parsed {
         let key = percent_decode(raw_key);
         let value = percent_decode(raw_value);
         let Some(spec) = spec(key.trim()) else {
+            // A pair with no name ("=5", "%20=5") still gets one, so its error names it.
+            let name = if key.trim().is_empty() {
+                NO_NAME.to_string()
+            } else {
+                clip(&key)
+            };
             errors.push(ParamError {
-                name: clip(&key),
-                value: clip(&value),
-                range: format!("known parameters: {}", names().join(", ")),
                 message: format!(
-                    "{}: not a parameter of the playground (known: {})",
-                    clip(&key),
+                    "{name}: not a parameter of the playground (known: {})",
                     names().join(", ")
                 ),
+                name,
+                value: clip(&value),
+                range: format!("known parameters: {}", names().join(", ")),
             });
             continue;
         };
@@ -818,6 +823,9 @@ pub fn parse_query(query: &str) -> Parsed {
     Parsed { params, errors }
 }
 
+/// The name an error gives a pair that has none, as in `=5`.
+pub const NO_NAME: &str = "(no name)";
+
 fn names() -> Vec<&'static str> {
     SCHEMA.iter().map(|s| s.name).collect()
 }
@@ -831,8 +839,10 @@ pub fn percent_decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
+                // Two hex digits exactly: from_str_radix alone would take "%+5" as 0x05.
                 let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
                     .ok()
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
                     .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(b) => {
@@ -993,5 +1003,303 @@ mod tests {
             let mut p = Params::default();
             s.apply(&mut p, &s.default_value()).expect(s.name);
         }
+    }
+    /// Bad input, tried systematically: random and hostile query strings, and the round
+    /// trip of any valid scenario. Native only: proptest is a native dev-dependency.
+    #[cfg(not(target_arch = "wasm32"))]
+    mod properties {
+        use super::*;
+
+        use proptest::prelude::*;
+        use proptest::sample::select;
+
+        /// Values that have broken URL parsers before: numbers out of every range, non-numbers,
+        /// script text, broken escapes, odd Unicode.
+        const HOSTILE: &[&str] = &[
+            "",
+            " ",
+            "-1",
+            "+0",
+            "-0",
+            "0x10",
+            "1e9",
+            "1.0",
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "null",
+            "undefined",
+            "true",
+            "4294967296",
+            "18446744073709551616",
+            "340282366920938463463374607431768211456",
+            "99999999999999999999999999999999999999999999",
+            "８",
+            "٣",
+            "1\u{0}",
+            "\u{202e}1",
+            "💥",
+            "<img src=x onerror=alert(1)>",
+            "\"><script>alert(1)</script>",
+            "javascript:alert(1)",
+            "%",
+            "%%",
+            "%2",
+            "%zz",
+            "%+5",
+            "%-1",
+            "%FF%FE",
+            "%C0%AF",
+            "%00",
+            "%E2%80%AE",
+            "+",
+            "++",
+            "a,b,,",
+            ",",
+            "asyncio,,asyncio",
+            "=",
+            "==",
+            "&",
+            "?",
+        ];
+
+        /// A key: a schema name as given or mangled, or anything at all.
+        fn key() -> impl Strategy<Value = String> {
+            let names: Vec<&'static str> = SCHEMA.iter().map(|s| s.name).collect();
+            prop_oneof![
+                4 => select(names.clone()).prop_map(str::to_string),
+                1 => select(names.clone()).prop_map(|n| n.to_uppercase()),
+                1 => select(names).prop_map(|n| format!("%20{n}+")),
+                1 => "[a-z_%+=.]{0,12}",
+                1 => any::<String>(),
+            ]
+        }
+
+        /// A value: a hostile one, a number-like one, escapes, anything, or a very long one.
+        fn value() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => select(HOSTILE).prop_map(str::to_string),
+                2 => "[-+ 0-9.eE]{0,12}",
+                1 => "[0-9]{10,60}",
+                1 => "(%[0-9A-Fa-fzZ+-]{0,3}){1,6}",
+                1 => "[a-z,]{0,30}",
+                1 => any::<String>(),
+                1 => "[a-z0-9<>\"'%]{500,3000}",
+            ]
+        }
+
+        /// A query: a few key=value pairs (a bare key now and then), maybe a leading '?'.
+        fn query() -> impl Strategy<Value = String> {
+            let pair = (key(), value(), any::<bool>()).prop_map(|(k, v, bare)| {
+                if bare && v.is_empty() {
+                    k
+                } else {
+                    format!("{k}={v}")
+                }
+            });
+            (any::<bool>(), prop::collection::vec(pair, 0..6)).prop_map(|(mark, pairs)| {
+                format!("{}{}", if mark { "?" } else { "" }, pairs.join("&"))
+            })
+        }
+
+        /// What every parse must give: a valid scenario (one that survives its own round
+        /// trip), or errors that each name a parameter and start with that name.
+        fn check(query: &str, parsed: &Parsed) -> Result<(), TestCaseError> {
+            if parsed.errors.is_empty() {
+                prop_assert!(parsed.params.check_models().is_empty(), "{query:?}");
+                let again = parse_query(&parsed.params.to_query());
+                prop_assert_eq!(again.ok(), Ok(parsed.params.clone()), "{:?}", query);
+                return Ok(());
+            }
+            for e in &parsed.errors {
+                prop_assert!(!e.name.trim().is_empty(), "{query:?}: nameless error {e:?}");
+                prop_assert!(
+                    e.message.starts_with(&format!("{}: ", e.name)),
+                    "{query:?}: the message does not start with the name: {e:?}"
+                );
+                match spec(&e.name) {
+                    Some(s) => prop_assert!(e.range == s.range() || e.name == "tasks", "{e:?}"),
+                    None => {
+                        prop_assert!(spec(e.name.trim()).is_none(), "{query:?}: {e:?}");
+                        prop_assert!(e.message.contains("not a parameter"), "{e:?}");
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        /// Percent-encode every byte, as the most careful client would.
+        fn encode_all(s: &str) -> String {
+            s.bytes().map(|b| format!("%{b:02X}")).collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+            /// Any string at all: parse_query never panics and its answer is well-formed.
+            #[test]
+            fn any_string_parses_to_a_scenario_or_named_errors(q in any::<String>()) {
+                check(&q, &parse_query(&q))?;
+            }
+
+            /// Hostile queries over the real keys: never a panic; every bad value is named by
+            /// its key, and only given keys (or tasks, for limits across models) are named.
+            #[test]
+            fn hostile_queries_name_every_bad_parameter(q in query()) {
+                let parsed = parse_query(&q);
+                check(&q, &parsed)?;
+                let body = q.strip_prefix('?').unwrap_or(&q);
+                for pair in body.split('&').filter(|p| !p.is_empty()) {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    let k = percent_decode(k);
+                    let Some(s) = spec(k.trim()) else {
+                        let name = if k.trim().is_empty() { NO_NAME.to_string() } else { clip(&k) };
+                        let named = parsed.errors.iter().any(|e| e.name == name);
+                        prop_assert!(named, "{q:?}: unknown key {k:?} not named");
+                        continue;
+                    };
+                    let alone = parse_query(&format!("{}={v}", s.name));
+                    let bad_alone = alone.errors.iter().any(|e| e.name == s.name && !e.message.contains(" for "));
+                    if bad_alone {
+                        prop_assert!(
+                            parsed.errors.iter().any(|e| e.name == s.name),
+                            "{q:?}: bad {} not named", s.name
+                        );
+                    }
+                }
+            }
+
+            /// percent_decode never panics, and decodes any fully escaped string to itself.
+            #[test]
+            fn percent_decode_inverts_full_escaping(s in any::<String>()) {
+                prop_assert_eq!(percent_decode(&encode_all(&s)), s.clone());
+                let _ = percent_decode(&s);
+            }
+
+            /// Text with no '%' or '+' decodes to itself; a '%' not followed by two hex digits
+            /// stays a '%' (and a '+' after it is still a space).
+            #[test]
+            fn percent_decode_leaves_plain_text_and_broken_escapes(
+                s in "[^%+]{0,40}",
+                a in "[^0-9A-Fa-f%]",
+                b in "[0-9A-Fa-f]?",
+            ) {
+                prop_assert_eq!(percent_decode(&s), s.clone());
+                let a_decoded = a.replace('+', " ");
+                prop_assert_eq!(percent_decode(&format!("%{a}{b}{s}")), format!("%{a_decoded}{b}{s}"));
+                prop_assert_eq!(percent_decode(&format!("%{b}{a}{s}")), format!("%{b}{a_decoded}{s}"));
+            }
+        }
+
+        /// Any valid scenario: models, then a task count and CPU time within their limits.
+        fn valid_params() -> impl Strategy<Value = Params> {
+            let models = prop::collection::vec(any::<bool>(), 4).prop_map(|on| {
+                let chosen: Vec<Model> = Model::ALL
+                    .into_iter()
+                    .zip(on)
+                    .filter_map(|(m, on)| on.then_some(m))
+                    .collect();
+                if chosen.is_empty() {
+                    vec![Model::Asyncio]
+                } else {
+                    chosen
+                }
+            });
+            let scenario = (
+                select(Workload::ALL.to_vec()),
+                models,
+                1..=MAX_ASYNCIO_TASKS,
+                0..=10_000u32,
+                0..=10_000u32,
+                prop::option::of(1..=MAX_THREADS),
+                prop::option::of(1..=MAX_PROCESSES),
+            );
+            let rest = (
+                (
+                    any::<bool>(),
+                    1..=100u32,
+                    0..=1_000u32,
+                    any::<bool>(),
+                    0..=8_192u32,
+                ),
+                (
+                    any::<bool>(),
+                    select(vec![Lab::None, Lab::Race, Lab::Isolation]),
+                ),
+                (
+                    1..=10_000_000u32,
+                    any::<bool>(),
+                    any::<bool>(),
+                    any::<bool>(),
+                ),
+            );
+            (scenario, rest).prop_map(
+                |(
+                    (workload, models, tasks, io_ms, cpu_ms, threads, processes),
+                    (
+                        (gil, switch_ms, yield_ms, pool, payload_kb),
+                        (compare, lab),
+                        (increments, shared, run, embed),
+                    ),
+                )| {
+                    let most = models.iter().map(|m| m.max_tasks()).min().unwrap_or(1);
+                    let tasks = tasks.min(most);
+                    let mut p = Params {
+                        workload,
+                        tasks,
+                        io_ms,
+                        cpu_ms,
+                        threads,
+                        processes,
+                        gil,
+                        switch_ms,
+                        yield_ms,
+                        pool,
+                        payload_kb,
+                        models,
+                        compare,
+                        lab,
+                        increments,
+                        shared,
+                        run,
+                        embed,
+                    };
+                    if p.models.contains(&Model::Asyncio) && p.asyncio_freeze_ms() > MAX_FREEZE_MS {
+                        p.cpu_ms = (MAX_FREEZE_MS / u64::from(tasks)) as u32;
+                    }
+                    p
+                },
+            )
+        }
+
+        proptest! {
+            /// Round trip: any valid scenario, written as a query, parses back to itself.
+            #[test]
+            fn valid_params_round_trip(p in valid_params()) {
+                prop_assert!(p.check_models().is_empty(), "{p:?}");
+                let q = p.to_query();
+                prop_assert_eq!(parse_query(&q).ok(), Ok(p.clone()), "{}", q);
+                prop_assert_eq!(parse_query(&format!("?{q}")).ok(), Ok(p));
+            }
+        }
+    }
+
+    /// Found by the properties above: a pair with no name is named "(no name)", not "".
+    #[test]
+    fn a_pair_without_a_name_is_named() {
+        for q in ["=5", "%20=5", "=", "tasks=4&+=1"] {
+            let errors = parse_query(q).errors;
+            assert_eq!(errors.len(), 1, "{q}");
+            assert_eq!(errors[0].name, NO_NAME, "{q}");
+            assert!(errors[0].message.starts_with("(no name): "), "{q}");
+        }
+    }
+
+    /// Found by the properties above: "%+5" is not an escape (from_str_radix takes "+5").
+    #[test]
+    fn a_sign_is_not_a_hex_digit() {
+        assert_eq!(percent_decode("%+5"), "% 5");
+        assert_eq!(percent_decode("%-1"), "%-1");
+        assert_eq!(parse_query("tasks=%+5").errors[0].name, "tasks");
     }
 }

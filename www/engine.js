@@ -3,7 +3,7 @@
  * The page's own WebAssembly instance (the plain build: no atomics, works on any page),
  * the kernel calibration, and what this page can do.
  */
-import init, * as wasm from './pkg/plain/concurrency_playground.js';
+import * as glue from './pkg/plain/concurrency_playground.js';
 
 /**
  * @typedef {object} Capabilities
@@ -33,34 +33,135 @@ export function capabilities() {
   return { threads: true, threadsReason: '', cores, sharedMemory };
 }
 
+/**
+ * The page's instance: the plain build's exports. After a trap the instance is replaced,
+ * and this object with it (its functions are swapped in place), so whoever holds it calls
+ * the new instance.
+ * @type {typeof glue}
+ */
+const wasm = /** @type {any} */ ({ ...glue });
+
 /** @type {Promise<{wasm: typeof wasm, itersPerMs: number}> | null} */
 let ready = null;
+/** How many instances the page has loaded; every one after the first replaces a trapped one. */
+let loads = 0;
+/** Whether a new instance is loading after a trap. */
+let reloading = false;
+let watching = false;
+let itersPerMs = 0;
+/** Runs on the page's instance waiting for their answer: each rejects on a trap. */
+const waiting = /** @type {Set<(e: Error) => void>} */ (new Set());
+
+/**
+ * Load an instance of the plain build. The glue keeps its instance in a module variable
+ * and initialises once, so a new instance needs a new copy of the glue: the same file
+ * under another URL is another module.
+ */
+async function load() {
+  const fresh = loads === 0 ? glue : await import(`./pkg/plain/concurrency_playground.js?instance=${loads}`);
+  loads += 1;
+  await fresh.default({ module_or_path: new URL('./pkg/plain/concurrency_playground_bg.wasm', import.meta.url) });
+  Object.assign(wasm, fresh);
+}
+
+function start() {
+  const loading = (async () => {
+    await load();
+    itersPerMs ||= wasm.calibrate();
+    return { wasm, itersPerMs };
+  })();
+  loading.catch(() => {
+    if (ready === loading) ready = null; // try again next time
+  });
+  ready = loading;
+  return loading;
+}
 
 /**
  * Load the plain build once and calibrate the CPU kernel on this machine: every model,
  * in every worker, uses this one figure, so "200 ms of work" is the same work everywhere.
+ * After a trap this is the new instance (with the same calibration).
  */
 export function engine() {
-  ready ??= (async () => {
-    await init({ module_or_path: new URL('./pkg/plain/concurrency_playground_bg.wasm', import.meta.url) });
-    const itersPerMs = wasm.calibrate();
-    return { wasm, itersPerMs };
-  })();
-  return ready;
+  if (!ready) {
+    watchTraps();
+    start();
+  }
+  return /** @type {Promise<{wasm: typeof wasm, itersPerMs: number}>} */ (ready);
 }
 
 /**
- * Run `fn` and turn a WebAssembly trap into an Error that carries the Rust panic message.
+ * A trap of the page's instance: fail the runs waiting on it, stop what is left of them on
+ * the old instance (their timers would call back into it) and load a new instance, since
+ * the old one may be broken (a lock held, a stack never unwound).
+ * @param {unknown} trap
+ */
+function trapped(trap) {
+  const error = panicError(trap);
+  for (const fail of waiting) fail(error);
+  if (!reloading) {
+    reloading = true;
+    try {
+      wasm.stopRuns();
+    } catch {
+      // The old instance is past helping; its runs end when their timers find nothing.
+    }
+    const done = () => (reloading = false);
+    start().then(done, done);
+  }
+  return error;
+}
+
+/**
+ * A panic inside a future is a trap thrown from the event loop (wasm-bindgen-futures
+ * polls in a microtask), not from the call that started the run: its promise never
+ * settles. The window's `error` event is where it shows.
+ */
+function watchTraps() {
+  if (watching || typeof window === 'undefined') return;
+  watching = true;
+  window.addEventListener('error', (ev) => {
+    if (!(ev.error instanceof WebAssembly.RuntimeError)) return;
+    // A run is waiting: the trap becomes that run's error, not an uncaught one.
+    if (waiting.size > 0) ev.preventDefault();
+    trapped(ev.error);
+  });
+}
+
+/**
+ * Run `fn` on the page's instance and turn a WebAssembly trap, thrown by it or from the
+ * event loop while it runs, into an Error that carries the Rust panic message. With a
+ * `signal`, Stop also stops the run inside the instance.
  * @template T
  * @param {() => Promise<T>} fn
+ * @param {AbortSignal} [signal]
  * @returns {Promise<T>}
  */
-export async function withPanicMessage(fn) {
+export async function withPanicMessage(fn, signal) {
+  /** @type {(e: Error) => void} */
+  let fail = () => {};
+  const trap = new Promise((_, reject) => (fail = reject));
+  const stop = () => wasm.stopRuns();
+  waiting.add(fail);
+  signal?.addEventListener('abort', stop, { once: true });
   try {
-    return await fn();
+    return await Promise.race([fn(), /** @type {Promise<never>} */ (trap)]);
   } catch (e) {
-    throw panicError(e);
+    throw e instanceof WebAssembly.RuntimeError ? trapped(e) : panicError(e);
+  } finally {
+    waiting.delete(fail);
+    signal?.removeEventListener('abort', stop);
   }
+}
+
+/**
+ * Test hook: panic inside a future on the page's instance, after a turn of the event
+ * loop, as a bug in asyncio or sequential would.
+ * @param {string} message
+ */
+export async function panicOnPageForTest(message) {
+  await engine();
+  await withPanicMessage(() => wasm.panicAfterForTest(message, 10));
 }
 
 /** @param {unknown} e @param {any} [scope] */

@@ -65,6 +65,21 @@ export function abortable(promise, signal) {
   });
 }
 
+/** Panics armed for the next run of a model, by `panicForTest`. */
+const panics = /** @type {Map<string, string>} */ (new Map());
+
+/**
+ * Test hook: make the next run of `model` panic with `message` inside the model's own
+ * Rust code, as a bug would: on the page's instance (sequential, asyncio), in a thread of
+ * the rayon pool (threading) or in a process (multiprocessing). That run then fails the
+ * way any run with a bug does.
+ * @param {string} model @param {string} message
+ */
+export function panicForTest(model, message) {
+  if (!Object.hasOwn(RUNNERS, model)) throw new Error(`panicForTest: '${model}' is not a model (valid: ${Object.keys(RUNNERS).join(', ')})`);
+  panics.set(model, String(message));
+}
+
 /**
  * Run one model on one workload: the one place where a run is timed. The page's
  * event-loop lag is measured all along and drawn as its own lane.
@@ -76,7 +91,10 @@ export async function runModel(model, ctx) {
   const meter = new LagMeter().start();
   /** @type {ReturnType<LagMeter['stop']>} */
   let lag = { maxMs: 0, p99Ms: 0, late: [] };
-  const outcomes = await abortable(RUNNERS[model].run(ctx), ctx.signal).finally(() => {
+  const panic = panics.get(model);
+  panics.delete(model);
+  const running = panic === undefined ? RUNNERS[model].run(ctx) : RUNNERS[model].panicForTest(ctx, panic);
+  const outcomes = await abortable(running, ctx.signal).finally(() => {
     lag = meter.stop();
   });
   return outcomes.map((o) => {

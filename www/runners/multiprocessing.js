@@ -20,7 +20,7 @@
 import { engine } from '../engine.js';
 import { nowMs } from '../clock.js';
 import { MSG, waitFor, errorMessage } from '../workers/protocol.js';
-import { startWorker, stopWorker, liveWorkers } from '../workers/registry.js';
+import { startWorker, stopWorker, liveWorkers, setBusy } from '../workers/registry.js';
 
 /** @typedef {import('./index.js').RunContext} RunContext */
 /** @typedef {import('./index.js').Outcome} Outcome */
@@ -202,10 +202,12 @@ class Run {
     worker.addEventListener('message', onMessage);
     worker.addEventListener('error', onError);
     worker.addEventListener('messageerror', onMessageError);
+    setBusy(worker, true);
     proc.detach = () => {
       worker.removeEventListener('message', onMessage);
       worker.removeEventListener('error', onError);
       worker.removeEventListener('messageerror', onMessageError);
+      setBusy(worker, false);
     };
     this.procs.add(proc);
     return proc;
@@ -497,6 +499,22 @@ async function isolationLab(ctx, module) {
     note: words.join('; '),
     lab: { processes: n, perProcess, parentCounter, expectedIfShared, sharedCounter, sharedAvailable },
   };
+}
+
+/**
+ * Test hook: a pool whose processes each panic inside a future of their own instance, as
+ * a bug in a task would; the first panic fails the run and terminates every process.
+ * @param {RunContext} ctx @param {string} message
+ * @returns {Promise<Outcome[]>}
+ */
+export async function panicForTest(ctx, message) {
+  const module = await compiledModule();
+  const n = processCount(ctx);
+  const run = new Run(ctx, n);
+  run.handlers = { ready: (proc) => proc.worker.postMessage({ type: MSG.processPanicForTest, message }) };
+  for (let lane = 0; lane < n; lane++) run.spawn(lane, module);
+  await run.finished;
+  return [];
 }
 
 /**

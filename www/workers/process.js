@@ -9,13 +9,17 @@
  * - `processTask` {id, query, index, itersPerMs, sentAt} -> `processResult` {id, index,
  *   receivedAt, startedAt, finishedAt, trace, payload, checksum, counter, sentAt}
  * - `processCount` {id, n, shared?} -> `processCount` {id, counter, shared, startedAt, finishedAt}
+ * - `processPanicForTest` {message}: the instance panics inside a future (a test hook)
  * - anything else -> `error` {message}; the worker keeps running.
+ *
+ * A panic traps the instance; the process then answers every message with an `error`
+ * naming the panic, as a crashed Python process answers nothing more.
  *
  * Times are epoch milliseconds on the one clock (`clock.js`), so the page can place them on
  * its timeline without knowing this worker's `performance.timeOrigin`. Tasks run one at a
  * time, in the order they arrive, as a Python worker process takes them off its queue.
  */
-import { MSG, errorMessage } from './protocol.js';
+import { MSG, errorMessage, describe } from './protocol.js';
 import { nowMs } from '../clock.js';
 
 const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (globalThis));
@@ -32,6 +36,21 @@ let loading = null;
 let loaded = null;
 /** Tasks run one after another: each waits for the one before it. */
 let queue = Promise.resolve();
+/** Why this process's instance is dead, once it has trapped. */
+let crashed = '';
+
+/**
+ * The instance trapped: a panic inside a future surfaces here, from the event loop, not
+ * from the call that started the task. Report it (with the panic's message) instead of
+ * letting it reach the page as a bare "unreachable", once.
+ * @param {unknown} trap
+ */
+function onTrap(trap) {
+  const first = crashed === '';
+  const l = loaded;
+  crashed = l ? errorMessage(l.panicError(trap, scope)) : errorMessage(trap);
+  if (first) reportError(crashed);
+}
 
 /**
  * @param {string} message
@@ -56,14 +75,6 @@ function problems(data, fields) {
       name in data ? `'${name}' must be ${what} (got ${describe(data[name])})` : `'${name}' is missing (${what})`,
     )
     .join('; ');
-}
-
-/** @param {unknown} v */
-function describe(v) {
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  if (typeof v === 'object') return v.constructor?.name ?? 'an object';
-  return String(v);
 }
 
 /**
@@ -132,6 +143,7 @@ async function runTask(l, { id, query, index, itersPerMs }, receivedAt) {
   try {
     result = await l.wasm.runProcessTask(query, index, itersPerMs);
   } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) return onTrap(e);
     return reportError(`task ${index} failed: ${errorMessage(l.panicError(e, scope))}`, id);
   }
   const finishedAt = nowMs();
@@ -162,6 +174,8 @@ function onTask(data, receivedAt) {
   if (bad) return reportError(`task message: ${bad}`, data.id);
   const l = loaded;
   if (!l) return reportError('not loaded yet: send playground:process:init first', data.id);
+  // Not queued: a task that trapped never settles, so nothing after it would run.
+  if (crashed) return reportError(`task ${data.index} not run: this process crashed (${crashed})`, data.id);
   const task = /** @type {{id: number, query: string, index: number, itersPerMs: number}} */ (data);
   queue = queue
     .then(() => runTask(l, task, receivedAt))
@@ -213,12 +227,14 @@ function onCount(data) {
   }
   const l = loaded;
   if (!l) return reportError('not loaded yet: send playground:process:init first', data.id);
+  if (crashed) return reportError(`count not run: this process crashed (${crashed})`, data.id);
   const n = /** @type {number} */ (data.n);
   const startedAt = nowMs();
   let counter;
   try {
     counter = l.wasm.addToCounter(n);
   } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError) return onTrap(e);
     return reportError(`count failed: ${errorMessage(l.panicError(e, scope))}`, data.id);
   }
   let sharedSeen = null;
@@ -233,6 +249,25 @@ function onCount(data) {
   scope.postMessage({ type: MSG.processCount, id: data.id, counter, shared: sharedSeen, startedAt, finishedAt: nowMs() });
 }
 
+/**
+ * Test hook: panic inside a future of this instance, as a bug in a task would.
+ * @param {Record<string, unknown>} data
+ */
+function onPanicForTest(data) {
+  const l = loaded;
+  if (!l) return reportError('not loaded yet: send playground:process:init first', data.id);
+  if (typeof data.message !== 'string') return reportError(`panic-for-test message: 'message' must be a string (got ${describe(data.message)})`, data.id);
+  // The promise never settles: the trap comes from the event loop, to onTrap.
+  void l.wasm.panicAfterForTest(data.message, 0);
+}
+
+scope.addEventListener('error', (ev) => {
+  if (!(ev.error instanceof WebAssembly.RuntimeError)) return;
+  // Handled here: the page gets the panic's message instead of the Worker's error event.
+  ev.preventDefault();
+  onTrap(ev.error);
+});
+
 scope.addEventListener('message', (/** @type {MessageEvent} */ ev) => {
   const receivedAt = nowMs();
   const data = ev.data;
@@ -246,6 +281,8 @@ scope.addEventListener('message', (/** @type {MessageEvent} */ ev) => {
       return onTask(data, receivedAt);
     case MSG.processCount:
       return onCount(data);
+    case MSG.processPanicForTest:
+      return onPanicForTest(data);
     default:
       return reportError(
         data.type.startsWith('playground:process:')

@@ -14,12 +14,18 @@ export const MSG = Object.freeze({
   threadsRace: 'playground:threads:race',
   threadsSum: 'playground:threads:sum',
   threadsResult: 'playground:threads:result',
+  // Test hook: panic inside a pool thread (the host then blocks in the pool for good).
+  threadsPanicForTest: 'playground:threads:panic-for-test',
+  // From whichever thread panicked, on the host's BroadcastChannel: {message}.
+  threadsPanic: 'playground:threads:panic',
   // A process: its own instance of the plain build, one task at a time.
   processInit: 'playground:process:init',
   processReady: 'playground:process:ready',
   processTask: 'playground:process:task',
   processResult: 'playground:process:result',
   processCount: 'playground:process:count',
+  // Test hook: panic inside a future of the process's instance.
+  processPanicForTest: 'playground:process:panic-for-test',
   // Any worker: something went wrong; `message` says what.
   error: 'playground:error',
 });
@@ -74,4 +80,15 @@ export function waitFor(target, type, { signal, id } = {}) {
 /** @param {unknown} e */
 export function errorMessage(e) {
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * A short description of any value, for error messages about a message's fields.
+ * @param {unknown} v
+ */
+export function describe(v) {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object') return v.constructor?.name ?? 'an object';
+  return String(v);
 }

@@ -6,6 +6,8 @@
 
 /** @type {Map<Worker, string>} live workers and what they are for */
 const live = new Map();
+/** @type {Set<Worker>} live workers that are running a task or a request now */
+const busy = new Set();
 
 /**
  * Start a module worker and register it.
@@ -22,6 +24,17 @@ export function startWorker(url, role) {
 export function stopWorker(worker) {
   worker.terminate();
   live.delete(worker);
+  busy.delete(worker);
+}
+
+/**
+ * Note whether a live worker is running something for a run now (an idle warm pool or
+ * threads host is live but not busy).
+ * @param {Worker} worker @param {boolean} isBusy
+ */
+export function setBusy(worker, isBusy) {
+  if (isBusy && live.has(worker)) busy.add(worker);
+  else busy.delete(worker);
 }
 
 /** Terminate every worker whose role starts with `prefix` (all when empty). */
@@ -32,4 +45,9 @@ export function stopAll(prefix = '') {
 /** @returns {string[]} roles of the live workers */
 export function liveWorkers() {
   return [...live.values()];
+}
+
+/** @returns {string[]} roles of the live workers that are running something now */
+export function busyWorkers() {
+  return [...busy].map((w) => live.get(w) ?? '?');
 }

@@ -1,0 +1,471 @@
+// Hardening, end to end: hostile URLs are named and never rendered as HTML; a Rust panic
+// in any model, or a worker that cannot load, is a readable error that leaves no worker
+// behind and the next run works; Stop ends a run of any model at once; workers answer
+// junk with a named error; and no page code inserts HTML.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { serve, launch, open, expectClean, waitForEnd, ROOT } from './harness.mjs';
+
+let server, browser;
+before(async () => {
+  server = await serve({ port: 8330 });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const LONG = 'x'.repeat(5000);
+const LONG_KEY = 'k'.repeat(3000);
+
+/**
+ * Fifty hostile URLs, each with the parameter names its error must give. Every one is
+ * invalid as a whole, so with run=1 nothing may run.
+ * @type {[string, string[]][]}
+ */
+const HOSTILE = [
+  ['tasks=99999999999999999999999999999', ['tasks']],
+  ['tasks=1e400', ['tasks']],
+  ['tasks=-1', ['tasks']],
+  ['io_ms=-0.5', ['io_ms']],
+  ['cpu_ms=NaN', ['cpu_ms']],
+  ['threads=Infinity', ['threads']],
+  ['processes=0', ['processes']],
+  ['tasks=', ['tasks']],
+  ['workload=', ['workload']],
+  ['models=', ['models']],
+  ['switch_ms=0', ['switch_ms']],
+  ['yield_ms=1001', ['yield_ms']],
+  ['payload_kb=8193', ['payload_kb']],
+  ['increments=0', ['increments']],
+  ['tasks=%EF%BC%98', ['tasks']], // a fullwidth 8
+  ['tasks=%D9%A3', ['tasks']], // an Arabic-Indic 3
+  ['workload=%F0%9F%92%A5', ['workload']],
+  ['gil=%E2%80%AEon', ['gil']], // a right-to-left override
+  ['tasks=4&tasks=5', ['tasks']],
+  ['run=1&run=1', ['run']],
+  ['models=asyncio,asyncio%2Cfibers', ['models']],
+  ['lab=<script>alert(1)</script>', ['lab']],
+  ['workload=<img src=x onerror=alert(1)>', ['workload']],
+  ['<img src=x onerror=alert(1)>=1', ['<img src']], // the key ends at the first '='
+  ['"><script>alert(1)</script>=1', ['"><script>alert(1)</script>']],
+  ['tasks="><script>alert(document.domain)</script>', ['tasks']],
+  ['io_ms=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E', ['io_ms']],
+  ['%3Cscript%3Ealert(1)%3C%2Fscript%3E=1', ['<script>alert(1)</script>']],
+  ['tasks=%ZZ', ['tasks']],
+  ['tasks=%+5', ['tasks']],
+  ['tasks=%00', ['tasks']],
+  ['cpu_ms=%FF%FE', ['cpu_ms']],
+  ['embed=javascript:alert(1)', ['embed']],
+  ['compare=2', ['compare']],
+  ['shared=yes', ['shared']],
+  ['pool=%C0%AF', ['pool']],
+  [`tasks=${LONG}`, ['tasks']],
+  [`models=${'asyncio,'.repeat(1000)}x`, ['models']], // under the server's 16 KiB request line
+  ['bogus=1', ['bogus']],
+  ['=5', ['(no name)']],
+  ['%20=5', ['(no name)']],
+  ['__proto__=1', ['__proto__']],
+  ['constructor=x&tasks=2', ['constructor']],
+  ['tasks=0x10', ['tasks']],
+  ['tasks=1.5&io_ms=1e3', ['tasks', 'io_ms']],
+  ['tasks=+', ['tasks']],
+  ['threads=65&processes=17', ['threads', 'processes']],
+  ['tasks=10000&models=threading', ['tasks']],
+  ['workload=cpu&tasks=51&cpu_ms=200&models=asyncio', ['tasks']],
+  [`${LONG_KEY}=1`, [`${'k'.repeat(40)}…`]],
+];
+
+/** Elements and attributes that would mean text from the URL was parsed as HTML. */
+function injected() {
+  const found = [];
+  for (const el of document.querySelectorAll('img, iframe, object, embed, svg script, math')) found.push(el.outerHTML.slice(0, 80));
+  for (const s of document.querySelectorAll('script')) {
+    const src = s.getAttribute('src') ?? '';
+    if (!/^[\w./-]+\.js$/.test(src)) found.push(`script ${s.outerHTML.slice(0, 80)}`);
+  }
+  for (const el of document.querySelectorAll('*')) {
+    for (const a of el.attributes) if (a.name.startsWith('on')) found.push(`${el.tagName} ${a.name}=${a.value.slice(0, 40)}`);
+  }
+  return found;
+}
+
+/** Every hostile URL ends in `error`, naming each bad parameter; nothing runs, nothing from it becomes HTML, no dialog opens. */
+test('fifty hostile URLs are named, not run, and never rendered as HTML', async () => {
+  assert.equal(HOSTILE.length, 50);
+  const context = await browser.newContext();
+  const started = Date.now();
+  const failures = [];
+  // A few pages at a time: each loads and calibrates the core.
+  const queue = [...HOSTILE.entries()];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [i, [query, names]] = next;
+      const page = await context.newPage();
+      const problems = [];
+      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+      page.on('dialog', (d) => {
+        problems.push(`dialog: ${d.message()}`);
+        d.dismiss().catch(() => {});
+      });
+      try {
+        await page.goto(`${server.url}?${query}&run=1`);
+        const state = await waitForEnd(page, 30_000);
+        const shown = await page.evaluate(() => ({
+          error: document.getElementById('error')?.textContent ?? '',
+          errorChildren: document.getElementById('error')?.children.length ?? -1,
+          rows: document.querySelectorAll('tr[data-model]').length,
+        }));
+        const html = await page.evaluate(injected);
+        const why = [];
+        if (state !== 'error') why.push(`state ${state}`);
+        for (const name of names) if (!shown.error.includes(`${name}: `)) why.push(`no "${name}: " in ${JSON.stringify(shown.error.slice(0, 300))}`);
+        if (shown.errorChildren !== 0) why.push('the error box has elements');
+        if (shown.rows !== 0) why.push(`${shown.rows} result rows`);
+        if (html.length) why.push(`HTML from the URL: ${html.join(', ')}`);
+        why.push(...problems);
+        if (why.length) failures.push(`#${i} ?${query.slice(0, 60)}: ${why.join('; ')}`);
+      } finally {
+        await page.close();
+      }
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  await context.close();
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`hostile URLs: ${HOSTILE.length} in ${seconds.toFixed(1)} s`);
+  assert.deepEqual(failures, []);
+  // About 30 s here; the bound leaves room for a loaded machine.
+  assert.ok(seconds < 90, `took ${seconds} s`);
+});
+
+/** Roles of the live workers, and of those running something now. */
+async function workers(page) {
+  return page.evaluate(async () => {
+    const { busyWorkers } = await import('./workers/registry.js');
+    return { live: window.playground.liveWorkers(), busy: busyWorkers() };
+  });
+}
+
+/** Start a run from the page and wait for it to end; returns data-state. */
+async function runOnce(page) {
+  await page.evaluate(() => window.playground.run());
+  return page.evaluate(() => document.documentElement.dataset.state);
+}
+
+const SMALL = 'workload=mixed&tasks=2&io_ms=40&cpu_ms=20&threads=2&processes=2';
+
+for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
+  /** A panic inside the model's own Rust code is the run's error, with the panic's message; no worker is left; the next run works. */
+  test(`a panic in ${model} is a readable error, and the next run works`, async () => {
+    const { page, problems, context } = await open(browser, `${server.url}?models=${model}&${SMALL}`);
+    await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+    const message = `deliberate panic in ${model}`;
+    // A mark in the page's instance: its module-level counter, which a new instance starts at 0.
+    const page_ = model === 'sequential' || model === 'asyncio';
+    if (page_) assert.equal(await page.evaluate(async () => (await (await import('./engine.js')).engine()).wasm.addToCounter(7)), 7);
+    await page.evaluate(async ([m, text]) => {
+      const { panicForTest } = await import('./runners/index.js');
+      panicForTest(m, text);
+    }, [model, message]);
+    const before = Date.now();
+    assert.equal(await runOnce(page), 'error');
+    const error = await page.locator('#error').textContent();
+    assert.match(error, /Rust panicked/);
+    assert.ok(error.includes(message), error);
+    assert.match(error, /src\/boundary\.rs:\d+/, 'the panic says where');
+    console.log(`${model}: panic to error in ${Date.now() - before} ms: ${error}`);
+    assert.deepEqual(await workers(page), { live: [], busy: [] }, 'no worker left behind');
+    // The next run works, on a new instance (page), a new host (threads) or new processes.
+    assert.equal(await runOnce(page), 'done');
+    const results = await page.evaluate(() => window.playground.results());
+    assert.ok(results.length >= 1 && results.every((r) => r.model === model && r.wallMs > 0), JSON.stringify(results));
+    if (page_) assert.equal(await page.evaluate(async () => (await (await import('./engine.js')).engine()).wasm.counter()), 0, 'a new instance');
+    assert.deepEqual((await workers(page)).busy, []);
+    expectClean(problems);
+    await context.close();
+  });
+}
+
+/**
+ * Open the page with `pattern` answering 404, and return the problems that are not that 404.
+ * @param {string} query @param {string} pattern @param {{after?: boolean}} opts route it only once the page is ready
+ */
+async function with404(query, pattern, { after = false } = {}) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  const missing = () => page.route(pattern, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  if (!after) await missing();
+  await page.goto(`${server.url}?${query}`);
+  if (after) {
+    await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+    await missing();
+  }
+  // The browser logs each 404 itself; anything else is a real problem.
+  const others = () => problems.filter((p) => !/404|Failed to load resource/.test(p));
+  return { page, context, others };
+}
+
+/** The page's own WebAssembly missing: the error says the core could not load, and why. */
+test('a missing WebAssembly core is a clear error', async () => {
+  const { page, context, others } = await with404('run=1', '**/pkg/plain/concurrency_playground_bg.wasm');
+  assert.equal(await waitForEnd(page), 'error');
+  const error = await page.locator('#error').textContent();
+  assert.match(error, /could not load/);
+  assert.match(error, /404/);
+  assert.deepEqual(others(), []);
+  await context.close();
+});
+
+/** The threads build missing in the host worker: a clear error, no host left, and the next run (once it is back) works. */
+test('a threads host that cannot load its module is a clear error', async () => {
+  const { page, context, others } = await with404(`models=threading&${SMALL}`, '**/pkg/threads/concurrency_playground_bg.wasm');
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  assert.equal(await runOnce(page), 'error');
+  const error = await page.locator('#error').textContent();
+  assert.match(error, /threads host could not start/);
+  assert.match(error, /concurrency_playground_bg\.wasm/);
+  assert.match(error, /404/);
+  assert.deepEqual(await workers(page), { live: [], busy: [] });
+  await page.unrouteAll();
+  assert.equal(await runOnce(page), 'done');
+  assert.deepEqual(others(), []);
+  await context.close();
+});
+
+/** The processes' module missing: a clear error naming it, and the next run (once it is back) works. */
+test('processes that cannot get their module are a clear error', async () => {
+  const { page, context, others } = await with404(`models=multiprocessing&${SMALL}`, '**/pkg/plain/concurrency_playground_bg.wasm', { after: true });
+  assert.equal(await runOnce(page), 'error');
+  const error = await page.locator('#error').textContent();
+  assert.match(error, /multiprocessing: could not fetch the WebAssembly module/);
+  assert.match(error, /404/);
+  assert.deepEqual(await workers(page), { live: [], busy: [] });
+  await page.unrouteAll();
+  assert.equal(await runOnce(page), 'done');
+  assert.deepEqual(others(), []);
+  await context.close();
+});
+
+/** A process worker whose script is missing: a clear error naming the process, no worker left. */
+test('a process worker that cannot load is a clear error', async () => {
+  const { page, context, others } = await with404(`models=multiprocessing&${SMALL}`, '**/workers/process.js', { after: true });
+  assert.equal(await runOnce(page), 'error');
+  const error = await page.locator('#error').textContent();
+  assert.match(error, /process \d+: the worker failed to start/);
+  assert.deepEqual(await workers(page), { live: [], busy: [] });
+  await page.unrouteAll();
+  assert.equal(await runOnce(page), 'done');
+  assert.deepEqual(others(), []);
+  await context.close();
+});
+
+/** Stop latencies measured in the page, by model, for the report. */
+const latencies = {};
+after(() => console.log(`stop latencies (click to data-state=cancelled): ${JSON.stringify(latencies)}`));
+
+for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
+  /** Stop mid-run: `cancelled` within 100 ms of the click (measured in the page), no worker of the run left busy or alive, and the next run works. */
+  test(`Stop ends a ${model} run at once`, async () => {
+    const { page, problems, context } = await open(browser, `${server.url}?models=${model}&workload=io&tasks=4&io_ms=5000&threads=4&processes=2`);
+    await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+    await page.evaluate(() => {
+      const w = /** @type {any} */ (window);
+      document.getElementById('stop')?.addEventListener('click', () => (w.__clickedAt = performance.now()), { capture: true });
+      new MutationObserver(() => {
+        if (document.documentElement.dataset.state === 'cancelled') w.__cancelledAt ??= performance.now();
+      }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-state'] });
+    });
+    await page.evaluate(async () => (/** @type {any} */ (window).__registry = await import('./workers/registry.js')));
+    await page.click('#run');
+    // Mid-run: the tasks are waiting (in workers: a process or the pool is running them).
+    await page.waitForFunction(() => document.documentElement.dataset.state === 'running');
+    if (model === 'threading' || model === 'multiprocessing') {
+      await page.waitForFunction(() => /** @type {any} */ (window).__registry.busyWorkers().length > 0);
+    }
+    await page.waitForTimeout(model === 'threading' ? 1500 : 700);
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'running', 'still running when Stop is pressed');
+    await page.click('#stop');
+    assert.equal(await waitForEnd(page, 10_000), 'cancelled');
+    const ms = await page.evaluate(() => /** @type {any} */ (window).__cancelledAt - /** @type {any} */ (window).__clickedAt);
+    latencies[model] = Number(ms.toFixed(1));
+    // The figure to meet is 100 ms; the bound leaves room for a loaded machine.
+    assert.ok(ms >= 0 && ms < 300, `Stop took ${ms} ms`);
+    const { live, busy } = await workers(page);
+    assert.deepEqual(busy, [], 'no worker is still running a task');
+    assert.deepEqual(live.filter((r) => r.startsWith('process') || r === 'threads host (4)'), [], `left: ${live}`);
+    // The next run works.
+    await page.fill('#p-io_ms', '30');
+    assert.equal(await runOnce(page), 'done');
+    expectClean(problems);
+    await context.close();
+  });
+}
+
+/** Stop inside the instance too: an asyncio CPU run that yields stops computing, so the page's loop goes idle at once. */
+test('Stop ends an asyncio CPU run inside the instance', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?models=asyncio&workload=cpu&tasks=4&cpu_ms=2000&yield_ms=10`);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  await page.click('#run');
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'running');
+  /** How long the page's loop was busy in a 600 ms window: the sum of timer lateness. */
+  const busyMs = () =>
+    page.evaluate(async () => {
+      let late = 0;
+      const end = performance.now() + 600;
+      while (performance.now() < end) {
+        const t = performance.now();
+        await new Promise((r) => setTimeout(r, 0));
+        late += Math.max(0, performance.now() - t - 4);
+      }
+      return late;
+    });
+  const running = await busyMs();
+  await page.click('#stop');
+  assert.equal(await waitForEnd(page, 10_000), 'cancelled');
+  const after = await busyMs();
+  console.log(`asyncio CPU: loop busy ${running.toFixed(0)} ms of 600 while running, ${after.toFixed(0)} ms after Stop`);
+  assert.ok(running > 300, `the run kept the loop busy (${running} ms)`);
+  assert.ok(after < 200, `the loop is idle after Stop (${after} ms busy)`);
+  expectClean(problems);
+  await context.close();
+});
+
+/**
+ * Post each junk message to a fresh worker at `url` and collect what comes back.
+ * @param {import('playwright-core').Page} page
+ */
+async function junkReplies(page, url, prefix) {
+  return page.evaluate(
+    async ([url, prefix]) => {
+      const junk = [
+        null,
+        42,
+        'playground:process:init',
+        [],
+        {},
+        { type: 7 },
+        { type: 'hello' },
+        { type: 'wasm_bindgen_worker_init', mainJS: 'data:text/javascript,postMessage("pwned")', id: 1 },
+        { type: `${prefix}nope`, id: 2 },
+        { type: `${prefix}run`, id: 3, query: 42 },
+        { type: `${prefix}task`, id: 4, query: 'tasks=1', index: -1, itersPerMs: 'fast' },
+        { type: `${prefix}sum`, id: 5, n: -1 },
+        { type: `${prefix}count`, id: 6, n: 1.5 },
+        { type: `${prefix}init`, id: 7 },
+      ];
+      const worker = new Worker(url, { type: 'module' });
+      const replies = [];
+      worker.addEventListener('message', (ev) => replies.push(ev.data));
+      let crashed = '';
+      worker.addEventListener('error', (ev) => (crashed = ev.message || 'error event'));
+      for (const j of junk) worker.postMessage(j);
+      const deadline = performance.now() + 10_000;
+      while (replies.length < junk.length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200)); // and nothing more
+      globalThis.__junkWorker = worker; // for the checks that follow
+      return { sent: junk.length, replies, crashed };
+    },
+    [url, prefix],
+  );
+}
+
+/** A process worker answers every junk message with a named error and keeps working. */
+test('a process worker answers junk with named errors', async () => {
+  const { page, problems, context } = await open(browser, server.url);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { sent, replies, crashed } = await junkReplies(page, './workers/process.js', 'playground:process:');
+  assert.equal(crashed, '');
+  assert.equal(replies.length, sent, JSON.stringify(replies));
+  for (const r of replies) {
+    assert.equal(r.type, 'playground:error', JSON.stringify(r));
+    assert.match(r.message, /^process: /);
+  }
+  assert.ok(replies.some((r) => r.id === 4 && /'index'/.test(r.message) && /'itersPerMs'/.test(r.message)), 'bad fields are named');
+  assert.ok(!replies.some((r) => r === 'pwned'));
+  // Still a working process.
+  const result = await page.evaluate(async () => {
+    const w = globalThis.__junkWorker;
+    const wasm = await (await fetch('./pkg/plain/concurrency_playground_bg.wasm')).arrayBuffer();
+    const module = await WebAssembly.compile(wasm);
+    const reply = (type) => new Promise((resolve) => w.addEventListener('message', function on(ev) {
+      if (ev.data?.type === type) { w.removeEventListener('message', on); resolve(ev.data); }
+    }));
+    const ready = reply('playground:process:ready');
+    w.postMessage({ type: 'playground:process:init', module });
+    await ready;
+    const done = reply('playground:process:result');
+    w.postMessage({ type: 'playground:process:task', id: 1, query: 'tasks=1&io_ms=1&cpu_ms=1', index: 0, itersPerMs: window.playground.itersPerMs });
+    const r = await done;
+    w.terminate();
+    return r.index;
+  });
+  assert.equal(result, 0);
+  expectClean(problems);
+  await context.close();
+});
+
+/** The threads host answers every junk message with a named error (the rayon helper never sees it) and keeps working. */
+test('the threads host answers junk with named errors', async () => {
+  const { page, problems, context } = await open(browser, server.url);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { sent, replies, crashed } = await junkReplies(page, './workers/threads-host.js', 'playground:threads:');
+  assert.equal(crashed, '');
+  assert.equal(replies.length, sent, JSON.stringify(replies));
+  for (const r of replies) {
+    assert.equal(r.type, 'playground:error', JSON.stringify(r));
+    assert.match(r.message, /^threads: /);
+  }
+  assert.ok(replies.some((r) => r.id === 1 && /wasm_bindgen_worker_init/.test(r.message)), 'the rayon init type is refused');
+  assert.ok(replies.some((r) => r.id === 7 && /'threads'/.test(r.message)), 'bad fields are named');
+  const sum = await page.evaluate(async () => {
+    const w = globalThis.__junkWorker;
+    const reply = (type) => new Promise((resolve) => w.addEventListener('message', function on(ev) {
+      if (ev.data?.type === type) { w.removeEventListener('message', on); resolve(ev.data); }
+    }));
+    const ready = reply('playground:threads:ready');
+    w.postMessage({ type: 'playground:threads:init', id: 10, threads: 2 });
+    await ready;
+    const result = reply('playground:threads:result');
+    w.postMessage({ type: 'playground:threads:sum', id: 11, n: 1000 });
+    const r = await result;
+    w.terminate();
+    return r.sum;
+  });
+  assert.equal(sum, (999 * 1000) / 2);
+  expectClean(problems);
+  await context.close();
+});
+
+/** No page code inserts HTML: text goes in with textContent, elements with createElement. */
+test('no page code inserts HTML', () => {
+  const files = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (!['pkg', 'vendor'].includes(e.name)) walk(p);
+      } else if (/\.(m?js|html)$/.test(e.name)) files.push(p);
+    }
+  };
+  walk(join(ROOT, 'www'));
+  assert.ok(files.length > 10);
+  const found = [];
+  for (const f of files) {
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/\b(innerHTML|outerHTML|insertAdjacentHTML|createContextualFragment|document\.write|srcdoc|parseFromString)\b/.test(line)) {
+          found.push(`${relative(ROOT, f)}:${i + 1}: ${line.trim()}`);
+        }
+      });
+  }
+  assert.deepEqual(found, []);
+});
