@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The playground's one entry point: `npm start` (build and serve), `npm test` (every test),
-# `npm run build`, `npm run dist`, `npm run bench`.
+# `npm run build`, `npm run dist`, `npm run bench`, `npm run soak`.
 #
 # Each command installs what is missing first and is quick when everything is there.
 # Nothing here downloads a browser or a prebuilt binary: Rust tools are built with
@@ -86,15 +86,24 @@ build() {
   cp node_modules/uplot/dist/uPlot.min.css www/vendor/uPlot.min.css
 }
 
-# A deployable copy: everything the page needs, plus the header files static hosts read.
+# A deployable copy: everything the page needs, plus the header file static hosts read.
+# Every URL in the page is relative, so dist/ works as-is at a site's root or in any folder.
+# BASE=/course/playground/ npm run dist writes _headers for a site served under that path.
 dist() {
   build
   say "writing dist/"
   rm -rf dist
   cp -r www dist
-  node scripts/headers.mjs dist/_headers
   find dist -name '.gitignore' -delete
-  echo "dist/ is ready: copy it to any static host ($(du -sh dist | cut -f1))"
+  node scripts/headers.mjs dist/_headers "${BASE:-/}"
+  # GitHub Pages deployed from a branch runs Jekyll, which would drop files it does not know.
+  touch dist/.nojekyll
+  local f
+  for f in index.html embed.html coi.js coi-sw.js _headers pkg/plain/concurrency_playground_bg.wasm \
+    pkg/threads/concurrency_playground_bg.wasm vendor/uPlot.esm.js; do
+    [ -f "dist/$f" ] || { echo "dist/ is missing $f" >&2; exit 1; }
+  done
+  echo "dist/ is ready: copy it to any static host ($(du -sh dist | cut -f1)); see docs/embedding.md"
 }
 
 serve() {
@@ -105,7 +114,8 @@ serve() {
 
 run_tests() {
   setup_test_tools
-  build
+  # dist builds first: the hosting tests serve dist/ as a static host would.
+  dist
   say "native tests: cargo test"
   cargo test --quiet
   say "lints: cargo fmt --check, cargo clippy"
@@ -127,6 +137,13 @@ bench() {
   node bench/run.mjs
 }
 
+# 200 compare-all runs in one page: no error, no growth in live workers or in the JS heap.
+soak() {
+  setup_test_tools
+  build
+  node bench/soak.mjs
+}
+
 case "${1:-}" in
   setup) setup_rust; setup_node ;;
   build) build ;;
@@ -134,5 +151,6 @@ case "${1:-}" in
   serve) serve ;;
   test) run_tests ;;
   bench) bench ;;
-  *) echo "usage: $0 setup|build|dist|serve|test|bench" >&2; exit 2 ;;
+  soak) soak ;;
+  *) echo "usage: $0 setup|build|dist|serve|test|bench|soak" >&2; exit 2 ;;
 esac

@@ -1,18 +1,29 @@
 // @ts-check
 /**
- * The embed view's link to its parent page: a ready <iframe> snippet, and messages that
- * tell the parent the embed's height and its results.
+ * The embed view (embed.html, or any page with `?embed=1`): a compact page for a course
+ * site's iframe, its link to the parent page, and the <iframe> snippet that embeds it.
  *
- * Message shape (documented in docs/embedding.md), posted to the parent with target "*"
- * because a course page's origin is not known in advance and nothing private is sent:
- *   {source: 'concurrency-playground', type: 'height', height: number}
+ * Messages to the parent (docs/embedding.md), posted with target "*" because a course
+ * page's origin is not known in advance and nothing private is sent:
+ *   {source: 'concurrency-playground', type: 'ready', version: 1, query: string,
+ *    crossOriginIsolated: boolean, threads: boolean, threadsReason: string}
+ *   {source: 'concurrency-playground', type: 'height', height: number}   (CSS pixels)
  *   {source: 'concurrency-playground', type: 'results', query: string, results: Result[]}
+ *
+ * Messages from the parent: exactly {source: 'concurrency-playground', type: 'run'} or
+ * {..., type: 'stop'}, from window.parent, after 'ready'. Anything else is ignored and
+ * counted (window.playground.ignoredMessages); nothing in a message ever reaches the page.
  */
 
 export const SOURCE = 'concurrency-playground';
+/** Bumped when a message's shape changes incompatibly. */
+export const VERSION = 1;
+
+/** Messages the embed ignored, for debugging a course page's script. */
+export const messageLog = { ignored: 0, /** @type {string[]} */ reasons: [] };
 
 /**
- * @param {string} type
+ * @param {'ready'|'height'|'results'} type
  * @param {object} body
  */
 export function postToParent(type, body) {
@@ -24,24 +35,123 @@ export function postToParent(type, body) {
 export function watchHeight() {
   let last = 0;
   const send = () => {
-    const height = Math.ceil(document.documentElement.scrollHeight);
+    // The document's own height, not scrollHeight: that never drops below the iframe's
+    // height, so an iframe sized by these messages could grow but never shrink.
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height !== last) {
       last = height;
       postToParent('height', { height });
     }
   };
-  new ResizeObserver(send).observe(document.body);
+  new ResizeObserver(send).observe(document.documentElement);
   send();
 }
 
 /**
- * An <iframe> snippet for the scenario at `href`, in the embed view.
+ * The scenario's query without the page's own parameters (embed, run, compare: what the page
+ * does on load, which the course page's author adds by hand), with readable commas.
+ * @param {string} search
+ */
+function scenarioQuery(search) {
+  const params = new URLSearchParams(search);
+  for (const k of ['embed', 'run', 'compare']) params.delete(k);
+  return params.toString().replaceAll('%2C', ',');
+}
+
+/**
+ * The full playground for a scenario, relative to the embed so it works under any sub-path.
+ * @param {string} query
+ */
+export function fullHref(query) {
+  const q = scenarioQuery(query);
+  return `index.html${q ? '?' + q : ''}`;
+}
+
+/** The snippet's height: the compact view with a run's timeline and a few result rows. */
+export const SNIPPET_HEIGHT = 900;
+
+/**
+ * An <iframe> snippet for the scenario at `href` (the full page's URL), in the embed view.
+ * It is for the course page, not this one, so its style attribute is no CSP concern.
  * @param {string} href
  */
 export function embedSnippet(href) {
-  const url = new URL(href);
-  url.searchParams.set('embed', '1');
-  url.searchParams.delete('run');
-  const src = url.toString().replaceAll('%2C', ',').replaceAll('&', '&amp;');
-  return `<iframe src="${src}" title="Concurrency Playground" width="100%" height="720" loading="lazy" allow="cross-origin-isolated; clipboard-write" style="border:0"></iframe>`;
+  const page = new URL(href);
+  const url = new URL('embed.html', page);
+  url.search = scenarioQuery(page.search);
+  const src = url.toString().replaceAll('&', '&amp;');
+  return `<iframe src="${src}" title="Concurrency Playground" width="100%" height="${SNIPPET_HEIGHT}" allow="cross-origin-isolated" loading="lazy" style="border:0"></iframe>`;
+}
+
+/**
+ * Make the page compact: the Scenario group and every other parameter the URL sets stay,
+ * the rest of the form hides (CSS hides the other sections: style.css, "embed view").
+ * @param {{fields: Map<string, HTMLElement>, fieldsets: Map<string, HTMLFieldSetElement>}} form
+ * @param {URLSearchParams} url
+ */
+function compactForm(form, url) {
+  for (const [group, fieldset] of form.fieldsets) {
+    let shown = 0;
+    for (const [name, field] of form.fields) {
+      if (field.closest('fieldset') !== fieldset) continue;
+      const show = group === 'scenario' || url.has(name);
+      field.classList.toggle('embed-hide', !show);
+      if (show) shown++;
+    }
+    fieldset.classList.toggle('embed-hide', shown === 0);
+  }
+}
+
+/**
+ * Why a message is not a command we take: '' when it is one.
+ * @param {MessageEvent} event
+ * @param {Record<string, () => void>} commands
+ */
+function rejectReason(event, commands) {
+  if (window.parent === window || event.source !== window.parent) return 'not from the parent page';
+  const data = event.data;
+  if (data === null || typeof data !== 'object' || Object.getPrototypeOf(data) !== Object.prototype) return 'not a plain object';
+  if (data.source !== SOURCE) return 'no source: "concurrency-playground"';
+  if (typeof data.type !== 'string' || !Object.hasOwn(commands, data.type)) return 'unknown type';
+  if (Object.keys(data).some((k) => k !== 'source' && k !== 'type')) return 'unexpected fields';
+  return '';
+}
+
+/**
+ * Start the embed view, once the page is ready: compact form, "Open full playground" link
+ * kept on the current scenario, height and ready messages, and the parent's commands.
+ * @param {object} opts
+ * @param {{root: HTMLFormElement, fields: Map<string, HTMLElement>, fieldsets: Map<string, HTMLFieldSetElement>}} opts.form
+ * @param {() => string} opts.currentQuery the scenario as the URL holds it
+ * @param {import('./engine.js').Capabilities} opts.caps
+ * @param {Record<string, () => void>} opts.commands what the parent may ask: run, stop
+ */
+export function startEmbed({ form, currentQuery, caps, commands }) {
+  compactForm(form, new URLSearchParams(location.search));
+  const link = /** @type {HTMLAnchorElement} */ (document.getElementById('open-full'));
+  const update = () => (link.href = fullHref(currentQuery()));
+  form.root.addEventListener('input', update);
+  form.root.addEventListener('change', update);
+  update();
+
+  window.addEventListener('message', (event) => {
+    const why = rejectReason(event, commands);
+    if (why) {
+      messageLog.ignored++;
+      messageLog.reasons.push(why);
+      if (messageLog.reasons.length > 20) messageLog.reasons.shift();
+      console.debug(`concurrency-playground: ignored a message (${why})`);
+      return;
+    }
+    commands[event.data.type]();
+  });
+
+  watchHeight();
+  postToParent('ready', {
+    version: VERSION,
+    query: currentQuery(),
+    crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    threads: caps.threads,
+    threadsReason: caps.threadsReason,
+  });
 }

@@ -1,0 +1,426 @@
+// Static hosting and embedding, end to end, on dist/ as `npm run dist` writes it:
+// a host with no headers (the service worker isolates the page after one reload, or threads
+// are off with their reason), a host that applies dist/_headers, a course page on another
+// origin embedding embed.html, the strict CSP, and dist/ under a sub-path.
+//
+// Ports 8320-8329 only, one server each. `npm test` builds dist/ before these run.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ROOT, serve, launch, open, expectClean, waitForEnd, rows } from './harness.mjs';
+
+const DIST = join(ROOT, 'dist');
+/** A static host that sends nothing special: no COOP, COEP, CORP or CSP (GitHub Pages). */
+const PLAIN = { cleanUrls: false, rewrites: [{ source: '/', destination: '/index.html' }] };
+const SOURCE = 'concurrency-playground';
+
+/**
+ * A serve config that applies a `_headers` file the way Netlify and Cloudflare Pages do:
+ * each path rule (`/*` = everything below) with the headers indented under it.
+ * @param {string} file
+ */
+function headersConfig(file) {
+  const headers = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim() || line.startsWith('#')) continue;
+    if (!/^\s/.test(line)) {
+      // serve matches globs against the file's path: "/a/*" covers all of a/, so "a/**".
+      headers.push({ source: line.trim().replace(/^\//, '').replace(/\*$/, '**'), headers: [] });
+    } else {
+      const [, key, value] = /^\s+([^:]+):\s*(.*)$/.exec(line) ?? [];
+      assert.ok(key && headers.length, `a malformed _headers line: ${line}`);
+      headers.at(-1).headers.push({ key, value });
+    }
+  }
+  return { ...PLAIN, headers };
+}
+
+/**
+ * Go to `url` counting the main frame's navigations (the one reload coi.js may make is one).
+ * @param {import('playwright-core').Page} page
+ */
+async function gotoCounting(page, url) {
+  const nav = { count: 0 };
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) nav.count++;
+  });
+  await page.goto(url);
+  return nav;
+}
+
+/** waitForEnd, across the one reload a page may make on its way. */
+async function settle(page, timeout = 90_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await waitForEnd(page, Math.max(1000, deadline - Date.now()));
+    } catch (e) {
+      if (Date.now() < deadline && /context was destroyed|navigat/i.test(String(e))) continue;
+      throw e;
+    }
+  }
+}
+
+/** A reload aborts the first load's module fetches: those are no problem, anything else is. */
+const withoutAborts = (problems) => problems.filter((p) => !/^request failed: .* net::ERR_ABORTED$/.test(p));
+
+const IO_ALL = '?workload=io&tasks=4&io_ms=100&threads=4&processes=2&run=1';
+const THREADS_CPU = '?models=sequential,threading&workload=cpu&tasks=4&cpu_ms=40&threads=4&run=1';
+
+let browser, tmp, plain, headed, parent, sub, subHeaded;
+before(async () => {
+  assert.ok(existsSync(join(DIST, 'index.html')), 'dist/ is missing: run `npm run dist` (npm test does)');
+  tmp = mkdtempSync(join(tmpdir(), 'playground-hosting-'));
+  // A course page: no isolation headers of its own, embeds whatever ?src= names, sizes the
+  // iframe from the height messages and keeps every message it gets, for the tests.
+  mkdirSync(join(tmp, 'course'));
+  cpSync(join(DIST, 'favicon.ico'), join(tmp, 'course/favicon.ico'));
+  writeFileSync(
+    join(tmp, 'course/index.html'),
+    '<!doctype html><html><head><meta charset="utf-8"><title>A course page</title><script src="course.js" defer></script></head>' +
+      '<body><h1>Week 3: concurrency</h1><p>Try it:</p></body></html>',
+  );
+  writeFileSync(
+    join(tmp, 'course/course.js'),
+    `const frame = document.createElement('iframe');
+frame.src = new URLSearchParams(location.search).get('src');
+frame.title = 'Concurrency Playground';
+frame.width = '100%';
+frame.height = '600';
+frame.allow = 'cross-origin-isolated';
+frame.style.border = '0';
+document.body.append(frame);
+window.messages = [];
+window.addEventListener('message', (event) => {
+  if (event.source !== frame.contentWindow || event.data?.source !== '${SOURCE}') return;
+  window.messages.push(event.data);
+  if (event.data.type === 'height') frame.height = String(event.data.height);
+});
+window.send = (message) => frame.contentWindow.postMessage(message, '*');
+`,
+  );
+  // dist/ in a folder of a bigger site, as a course server would hold it.
+  cpSync(DIST, join(tmp, 'site/course/playground'), { recursive: true });
+  cpSync(join(DIST, 'favicon.ico'), join(tmp, 'site/favicon.ico'));
+  execFileSync(process.execPath, [join(ROOT, 'scripts/headers.mjs'), join(tmp, 'sub_headers'), '/course/playground/']);
+
+  browser = await launch();
+  plain = await serve({ dir: DIST, port: 8320, config: PLAIN });
+  headed = await serve({ dir: DIST, port: 8321, config: headersConfig(join(DIST, '_headers')) });
+  parent = await serve({ dir: join(tmp, 'course'), port: 8322, config: null });
+  // serve, with cleanUrls off, only maps "/" to an index; static hosts map every folder.
+  const folder = [{ source: '/course/playground', destination: '/course/playground/index.html' }];
+  sub = await serve({ dir: join(tmp, 'site'), port: 8323, config: { ...PLAIN, rewrites: folder } });
+  subHeaded = await serve({ dir: join(tmp, 'site'), port: 8324, config: { ...headersConfig(join(tmp, 'sub_headers')), rewrites: folder } });
+});
+after(async () => {
+  await browser?.close();
+  for (const s of [plain, headed, parent, sub, subHeaded]) await s?.stop();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------- (a) a host with no headers
+
+/**
+ * On a host that sends no headers, the page ends up either isolated by the service worker
+ * after exactly one reload (and threading runs), or not isolated with threading off and its
+ * reason; either way asyncio, processes and sequential complete, and nothing reloads again.
+ */
+test('(a) no headers: one reload at most, then every model that can run does', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await open(browser, 'about:blank');
+  const nav = await gotoCounting(page, plain.url + IO_ALL);
+  assert.equal(await settle(page), 'done');
+  const got = await page.evaluate(() => ({
+    isolated: crossOriginIsolated,
+    coi: document.documentElement.dataset.coi,
+    notice: document.getElementById('notice')?.hidden ? '' : document.getElementById('notice')?.textContent,
+    scope: navigator.serviceWorker.controller?.scriptURL ?? null,
+  }));
+  const models = (await rows(page)).map((r) => r.model);
+  for (const m of ['sequential', 'asyncio', 'multiprocessing']) assert.ok(models.includes(m), `${m} ran: ${models}`);
+  if (got.isolated) {
+    assert.equal(nav.count, 2, 'isolated by the service worker after exactly one reload');
+    assert.equal(got.scope, `${plain.url}coi-sw.js`);
+    assert.ok(models.includes('threading'), 'threading ran');
+  } else {
+    assert.ok(nav.count <= 2, `navigations: ${nav.count}`);
+    assert.ok(!models.includes('threading'));
+    assert.match(got.notice, /Threads are off/);
+  }
+  // No loop: nothing navigates after the run.
+  await page.waitForTimeout(1500);
+  assert.equal(nav.count, got.isolated ? 2 : nav.count);
+  expectClean(withoutAborts(problems));
+  await context.close();
+});
+
+/** Where no service worker can help, threading is off with its one-line reason and the rest runs, with no reload. */
+test('(a) no headers and no service worker: threads off with the reason, the rest runs', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await open(browser, 'about:blank', { serviceWorkers: 'block' });
+  const nav = await gotoCounting(page, plain.url + IO_ALL);
+  assert.equal(await settle(page), 'done');
+  assert.equal(await page.evaluate(() => crossOriginIsolated), false);
+  assert.equal(nav.count, 1, 'no reload');
+  const notice = await page.locator('#notice').textContent();
+  assert.match(notice, /Threads are off: this page is not cross-origin isolated/);
+  assert.match(await page.locator('#status').textContent(), /Threads were left out/);
+  const models = (await rows(page)).map((r) => r.model).sort();
+  assert.deepEqual([...new Set(models)], ['asyncio', 'multiprocessing', 'sequential']);
+  assert.equal(await page.locator('[data-param=models] input[value=threading]').isDisabled(), true);
+  expectClean(problems);
+  await context.close();
+});
+
+/** The reload guard: a tab that has had its one reload never gets another, isolated or not. */
+test('(a) the one-reload guard holds: no second automatic reload', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await open(browser, 'about:blank');
+  const search = '?models=sequential,asyncio&workload=io&tasks=2&io_ms=50&run=1';
+  // As if this tab had reloaded once already and the worker still could not isolate it.
+  await page.addInitScript((key) => sessionStorage.setItem(key, '1'), `concurrency-playground:coi-reloaded:/${search}`);
+  const nav = await gotoCounting(page, plain.url + search);
+  assert.equal(await settle(page), 'done');
+  await page.waitForTimeout(1500);
+  assert.equal(nav.count, 1);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.coi), 'reloaded-not-isolated');
+  expectClean(problems);
+  await context.close();
+});
+
+// ---------------------------------------------------------------- (b) a host that applies _headers
+
+/** dist/_headers holds the isolation headers for everything and DIP for the embed, as a host sends them. */
+test('(b) _headers: the rules a host applies', async () => {
+  const page = await fetch(headed.url);
+  assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  assert.equal(page.headers.get('cross-origin-resource-policy'), 'same-origin');
+  assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self' 'wasm-unsafe-eval'/);
+  assert.equal(page.headers.get('document-isolation-policy'), null);
+  const embed = await fetch(headed.url + 'embed.html');
+  assert.equal(embed.headers.get('document-isolation-policy'), 'isolate-and-require-corp');
+  assert.equal(embed.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  const text = readFileSync(join(DIST, '_headers'), 'utf8');
+  assert.match(text, /^\/\*$/m);
+  assert.match(text, /^\/embed\.html$/m);
+  assert.match(text, /^\/embed$/m, 'Cloudflare Pages serves embed.html as /embed');
+});
+
+/** With _headers applied the page is isolated without the service worker, and a threading autorun completes. */
+test('(b) _headers: isolated, no service worker, threading runs', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await open(browser, 'about:blank');
+  const nav = await gotoCounting(page, headed.url + THREADS_CPU);
+  assert.equal(await settle(page), 'done');
+  assert.equal(nav.count, 1);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.coi), 'isolated');
+  assert.equal(await page.evaluate(() => navigator.serviceWorker.controller), null, 'the worker stays out of an isolated page');
+  const threading = (await rows(page)).find((r) => r.model === 'threading');
+  assert.ok(threading && threading.wallMs > 0, 'a threading row');
+  expectClean(problems);
+  await context.close();
+});
+
+// ---------------------------------------------------------------- (c) embedded in a course page
+
+/**
+ * @param {string} src the embed's URL
+ * @param {string} courseUrl the course page's origin, e.g. http://localhost:8322/
+ */
+async function openCourse(src, courseUrl) {
+  const { page, problems, context } = await open(browser, `${courseUrl}?src=${encodeURIComponent(src)}`);
+  const messages = async () => page.evaluate(() => window.messages);
+  const waitFor = async (pred, what, timeout = 90_000) => {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const found = (await messages()).filter(pred);
+      if (found.length) return found;
+      if (Date.now() > deadline) throw new Error(`no ${what} message; got ${JSON.stringify(await messages()).slice(0, 2000)}`);
+      await page.waitForTimeout(200);
+    }
+  };
+  const frame = () => page.frames().find((f) => f.parentFrame() === page.mainFrame());
+  return { page, problems, context, messages, waitFor, frame };
+}
+
+/**
+ * A course page on another site (localhost against 127.0.0.1, no isolation headers) embeds
+ * embed.html from a host with _headers: Document-Isolation-Policy isolates the iframe, a
+ * threading autorun completes inside it, and the parent gets ready, height and results.
+ */
+test('(c) embedded cross-site with Document-Isolation-Policy: isolated, threading runs, messages arrive', { timeout: 120_000 }, async () => {
+  const course = await openCourse(`${headed.url}embed.html${THREADS_CPU}`, 'http://localhost:8322/');
+  const [ready] = await course.waitFor((m) => m.type === 'ready', 'ready');
+  assert.equal(ready.version, 1);
+  assert.equal(ready.crossOriginIsolated, true);
+  assert.equal(ready.threads, true);
+  const [results] = await course.waitFor((m) => m.type === 'results', 'results');
+  assert.deepEqual(results.results.map((r) => r.model), ['sequential', 'threading']);
+  assert.ok(results.results.every((r) => r.wallMs > 0));
+  assert.match(results.query, /models=sequential,threading/);
+  const heights = await course.waitFor((m) => m.type === 'height', 'height');
+  assert.ok(heights.every((m) => Number.isInteger(m.height) && m.height > 100 && m.height < 5000), JSON.stringify(heights));
+  const frame = course.frame();
+  assert.equal(await frame.evaluate(() => crossOriginIsolated), true);
+  assert.equal(await frame.evaluate(() => document.documentElement.dataset.state), 'done');
+  // The parent sized the iframe to the last height it was told, and the embed's height settled.
+  await course.page.waitForTimeout(800);
+  const last = (await course.messages()).filter((m) => m.type === 'height').at(-1).height;
+  assert.equal(await course.page.evaluate(() => document.querySelector('iframe').height), String(last));
+  assert.equal(await frame.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height)), last);
+  // The compact view: the controls, Run, the timeline and the rows; the rest hidden.
+  for (const sel of ['#scenario', '#run', '#timeline canvas', '#results', '#open-full']) {
+    assert.ok(await frame.locator(sel).first().isVisible(), `${sel} shows`);
+  }
+  for (const sel of ['.presets', '#compare', '#sweep', '#share', '#python-section', '.models', '.site-footer', '.subtitle']) {
+    assert.equal(await frame.locator(sel).first().isVisible(), false, `${sel} hides`);
+  }
+  assert.equal(
+    await frame.locator('#open-full').getAttribute('href'),
+    'index.html?workload=cpu&tasks=4&cpu_ms=40&threads=4&models=sequential,threading',
+  );
+  expectClean(course.problems);
+  await course.context.close();
+});
+
+/**
+ * Messages from the parent: malformed ones are ignored and counted, nothing in them reaches
+ * the page; a well-formed {type: 'run'} starts a run.
+ */
+test('(c) the embed ignores malformed messages and obeys a well-formed run', { timeout: 120_000 }, async () => {
+  const course = await openCourse(`${headed.url}embed.html?models=sequential,asyncio&workload=io&tasks=2&io_ms=50`, 'http://localhost:8322/');
+  await course.waitFor((m) => m.type === 'ready', 'ready');
+  const frame = course.frame();
+  await course.page.evaluate((source) => {
+    for (const m of [
+      'run',
+      null,
+      [source, 'run'],
+      { type: 'run' },
+      { source: 'someone-else', type: 'run' },
+      { source, type: '<img src=x onerror="window.pwned=1">' },
+      { source, type: 'constructor' },
+      { source, type: 'run', html: '<b>bold</b>' },
+    ]) {
+      window.send(m);
+    }
+  }, SOURCE);
+  await frame.waitForFunction(() => window.playground.ignoredMessages === 8);
+  assert.equal(await frame.evaluate(() => document.documentElement.dataset.state), 'ready', 'nothing ran');
+  assert.equal(await frame.evaluate(() => window.pwned ?? null), null);
+  assert.equal(await frame.locator('img').count(), 0);
+  await course.page.evaluate((source) => window.send({ source, type: 'run' }), SOURCE);
+  const [results] = await course.waitFor((m) => m.type === 'results', 'results');
+  assert.deepEqual(results.results.map((r) => r.model), ['sequential', 'asyncio']);
+  assert.equal(await frame.evaluate(() => window.playground.ignoredMessages), 8);
+  expectClean(course.problems);
+  await course.context.close();
+});
+
+/**
+ * Embedded from a host with no headers on another site, where the browser gives a third-party
+ * iframe no service worker (third-party storage blocked): it loads, threads are off with the
+ * reason, and the rest runs and reports to the parent.
+ */
+test('(c) embedded cross-site from a host with no headers: threads off, the rest runs', { timeout: 120_000 }, async () => {
+  const course = await openCourse(`${plain.url}embed.html?models=sequential,asyncio,threading,multiprocessing&workload=io&tasks=2&io_ms=50&processes=2&run=1`, 'http://localhost:8322/');
+  const [results] = await course.waitFor((m) => m.type === 'results', 'results');
+  const [ready] = (await course.messages()).filter((m) => m.type === 'ready');
+  const models = results.results.map((r) => r.model);
+  if (ready.crossOriginIsolated) {
+    assert.ok(models.includes('threading'));
+  } else {
+    assert.equal(ready.threads, false);
+    assert.match(ready.threadsReason, /^Threads are off/);
+    assert.deepEqual([...new Set(models)], ['sequential', 'asyncio', 'multiprocessing']);
+  }
+  assert.equal((await course.messages()).filter((m) => m.type === 'ready').length, 1, 'one ready: no run was thrown away by a reload');
+  expectClean(withoutAborts(course.problems));
+  await course.context.close();
+});
+
+/**
+ * Embedded same-site (another port) from a host with no headers: the service worker serves
+ * the embed with Document-Isolation-Policy after one reload of the iframe, and threading runs.
+ */
+test('(c) embedded from a host with no headers: the service worker adds Document-Isolation-Policy', { timeout: 120_000 }, async () => {
+  const course = await openCourse(`${plain.url}embed.html${THREADS_CPU}`, 'http://127.0.0.1:8322/');
+  const [results] = await course.waitFor((m) => m.type === 'results', 'results');
+  const [ready] = (await course.messages()).filter((m) => m.type === 'ready');
+  assert.equal(ready.crossOriginIsolated, true, 'isolated through the service worker');
+  assert.deepEqual(results.results.map((r) => r.model), ['sequential', 'threading']);
+  assert.equal(await course.frame().evaluate(() => document.documentElement.dataset.coi), 'isolated');
+  expectClean(withoutAborts(course.problems));
+  await course.context.close();
+});
+
+// ---------------------------------------------------------------- (d) the strict CSP
+
+/**
+ * Under the strict CSP (from _headers) the page, its workers and the embed run with no
+ * violation and no error; the Embed button gives a snippet for embed.html.
+ */
+test('(d) strict CSP: no violation anywhere, and a ready <iframe> snippet', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await open(browser, `${headed.url}?workload=io&tasks=4&io_ms=50&threads=4&processes=2&compare=1&run=1`);
+  assert.equal(await settle(page), 'done');
+  assert.equal((await rows(page)).length >= 8, true, 'compare ran every model on both workloads');
+  await page.click('#embed');
+  const snippet = await page.locator('#share-text').inputValue();
+  assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:8321\/embed\.html\?workload=io&amp;tasks=4&amp;io_ms=50&amp;threads=4&amp;processes=2"/);
+  assert.doesNotMatch(snippet, /embed=1|run=1|compare=1/);
+  assert.match(snippet, /allow="cross-origin-isolated"/);
+  assert.match(snippet, /style="border:0"/);
+  assert.match(snippet, / width="100%" height="\d+"/);
+  assert.doesNotMatch(snippet, /frameborder/);
+  expectClean(problems);
+  await context.close();
+
+  const embed = await open(browser, `${headed.url}embed.html?workload=mixed&tasks=2&io_ms=20&cpu_ms=20&processes=2&run=1`);
+  assert.equal(await settle(embed.page), 'done');
+  assert.equal(await embed.page.evaluate(() => document.body.classList.contains('embed')), true);
+  expectClean(embed.problems);
+  await embed.context.close();
+});
+
+// ---------------------------------------------------------------- (e) under a sub-path
+
+/**
+ * dist/ copied into /course/playground/ of a bigger site: with no headers the service worker
+ * scopes itself to that folder and isolates the page after one reload; the embed's links
+ * stay inside the folder.
+ */
+test('(e) under a sub-path with no headers: relative URLs, a folder-scoped worker', { timeout: 120_000 }, async () => {
+  const base = `${sub.url}course/playground/`;
+  const { page, problems, context } = await open(browser, 'about:blank');
+  const nav = await gotoCounting(page, base + THREADS_CPU);
+  assert.equal(await settle(page), 'done');
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  assert.equal(nav.count, 2, 'one reload');
+  const scope = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.scope);
+  assert.equal(scope, base);
+  assert.ok((await rows(page)).some((r) => r.model === 'threading'));
+  expectClean(withoutAborts(problems));
+
+  await page.goto(`${base}embed.html?models=sequential&workload=io&tasks=2&io_ms=20&run=1`);
+  assert.equal(await settle(page), 'done');
+  assert.equal(await page.locator('#open-full').evaluate((a) => a.href), `${base}index.html?tasks=2&io_ms=20&models=sequential`);
+  await context.close();
+});
+
+/** `_headers` written for a sub-path (BASE=/course/playground/) isolates the page there with no worker. */
+test('(e) under a sub-path with _headers for it: isolated, no reload', { timeout: 120_000 }, async () => {
+  const text = readFileSync(join(tmp, 'sub_headers'), 'utf8');
+  assert.match(text, /^\/course\/playground\/\*$/m);
+  assert.match(text, /^\/course\/playground\/embed\.html$/m);
+  const base = `${subHeaded.url}course/playground/`;
+  const { page, problems, context } = await open(browser, 'about:blank');
+  const nav = await gotoCounting(page, base + THREADS_CPU);
+  assert.equal(await settle(page), 'done');
+  assert.equal(nav.count, 1);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  assert.ok((await rows(page)).some((r) => r.model === 'threading'));
+  expectClean(problems);
+  await context.close();
+});
