@@ -4,7 +4,7 @@
  * params.js (schema and URL), engine.js (the WebAssembly core), runners/ (one per model),
  * workers/ (the threads host and the processes), views/ (pure renderings of results).
  */
-import { engine, capabilities } from './engine.js';
+import { engine, loaded, capabilities } from './engine.js';
 import { rawValues, toQuery } from './params.js';
 import { planSteps, runPlan } from './runners/index.js';
 import { stopHosts } from './runners/threading.js';
@@ -14,9 +14,8 @@ import { Timeline } from './views/timeline.js';
 import { renderResults, toCSV, toJSON } from './views/results.js';
 import { renderMatrix } from './views/matrix.js';
 import { renderLab } from './views/lab.js';
-import { runSweep } from './views/sweep.js';
 import { chromeTrace } from './views/chrome-trace.js';
-import { embedSnippet, postToParent, watchHeight } from './embed.js';
+import { embedSnippet, messageLog, postToParent, startEmbed } from './embed.js';
 
 /** @typedef {import('./runners/index.js').Result} Result */
 /** @typedef {import('./params.js').Params} Params */
@@ -41,6 +40,8 @@ const state = {
 /** @param {'loading'|'ready'|'running'|'done'|'error'|'cancelled'} s */
 function setState(s) {
   document.documentElement.dataset.state = s;
+  // For load-time measurements: performance.getEntriesByName('playground:ready').
+  performance.mark(`playground:${s}`);
 }
 
 /** @param {string} text */
@@ -70,21 +71,23 @@ function download(data, name, type) {
 }
 
 async function main() {
+  // coi.js may be about to reload the page under its service worker: start once it is not.
+  await /** @type {any} */ (window).coiReady;
   const caps = capabilities();
-  let core;
+  let wasm;
   try {
-    core = await engine();
+    wasm = await loaded();
   } catch (e) {
     setState('error');
     status('');
     showError(`The WebAssembly core could not load: ${e instanceof Error ? e.message : e}. Build it with npm start.`);
     return;
   }
-  const { wasm, itersPerMs } = core;
   const schema = wasm.paramSchema();
   const initial = new URLSearchParams(location.search);
   const pageParams = new Map(PAGE_PARAMS.filter((k) => initial.has(k)).map((k) => [k, initial.get(k) ?? '']));
-  const embedded = initial.get('embed') === '1';
+  // embed.html is built with body.embed; any page becomes the embed view with ?embed=1.
+  const embedded = document.body.classList.contains('embed') || initial.get('embed') === '1';
   document.body.classList.toggle('embed', embedded);
   $('open-full').hidden = !embedded;
 
@@ -102,7 +105,12 @@ async function main() {
     notice.textContent = caps.threadsReason + ' asyncio, multiprocessing and the sequential baseline all work.';
     notice.hidden = false;
   }
-  $('machine').textContent = `This machine: ${caps.cores} logical cores; kernel speed ${(itersPerMs / 1000).toFixed(0)}k iterations/ms.`;
+  // The kernel is calibrated once the page is idle; runs wait for it.
+  let itersPerMs = 0;
+  engine().then((core) => {
+    itersPerMs = core.itersPerMs;
+    $('machine').textContent = `This machine: ${caps.cores} logical cores; kernel speed ${(itersPerMs / 1000).toFixed(0)}k iterations/ms.`;
+  });
 
   /** The scenario as the URL should hold it: the form's raw text, plus page parameters. */
   function currentQuery() {
@@ -245,7 +253,11 @@ async function main() {
     refreshResults();
     show(null);
     $('matrix-section').hidden = !compare;
-    $('lab-section').hidden = params.lab === 'none';
+    // A lab's figures are its own table; the timeline and the timing rows would be empty.
+    const lab = params.lab !== 'none' && !compare;
+    $('lab-section').hidden = !lab;
+    $('timeline-section').hidden = lab;
+    $('results-section').hidden = lab;
     if (compare) renderMatrix($('matrix'), [], matrixOptions(params));
     const progress = /** @type {HTMLProgressElement} */ ($('progress'));
     progress.max = steps.length;
@@ -255,6 +267,7 @@ async function main() {
     /** @param {string} model */
     const skip = (model) => (model === 'threading' && !caps.threads ? caps.threadsReason : '');
     try {
+      const { itersPerMs } = await engine();
       await runPlan(
         steps,
         {
@@ -320,6 +333,9 @@ async function main() {
     setState('running');
     $('sweep-section').hidden = false;
     try {
+      const { itersPerMs } = await engine();
+      // The chart library loads only for a sweep: most visits never need it.
+      const { runSweep } = await import('./views/sweep.js');
       await runSweep({
         root: $('sweep-chart'),
         table: /** @type {HTMLTableElement} */ ($('sweep-table')),
@@ -394,8 +410,15 @@ async function main() {
       compare: () => start({ compare: true }),
       results: () => state.results.map(({ trace, ...r }) => r),
       traces: () => state.results.map((r) => r.trace),
-      itersPerMs,
+      /** The kernel's calibrated speed (0 until the calibration after load is done). */
+      get itersPerMs() {
+        return itersPerMs;
+      },
       caps,
+      /** Malformed or unknown messages the embed view ignored (embed.js). */
+      get ignoredMessages() {
+        return messageLog.ignored;
+      },
     },
   });
 
@@ -413,7 +436,14 @@ async function main() {
   for (const id of ['run', 'compare', 'sweep', 'share', 'embed']) button(id).disabled = false;
   setState('ready');
   status('Ready. Choose a scenario and press Run.');
-  if (embedded) watchHeight();
+  if (embedded) {
+    startEmbed({
+      form,
+      currentQuery,
+      caps,
+      commands: { run: () => button('run').click(), stop: () => button('stop').click() },
+    });
+  }
   if (initial.get('run') === '1') {
     if (fromUrl.length) {
       setState('error');
