@@ -61,7 +61,7 @@ build() {
   setup_node
   say "building the plain build (no atomics: asyncio, processes, sequential)"
   cargo build --lib --release --target "$WASM_TARGET"
-  wasm-bindgen --target web --no-typescript --out-dir www/pkg/plain \
+  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg/plain \
     "target/$WASM_TARGET/release/$CRATE.wasm"
 
   say "building the threads build (atomics, shared memory, rayon)"
@@ -73,7 +73,7 @@ build() {
 -Clink-arg=--export=__tls_align -Clink-arg=--export=__tls_base" \
     cargo build --lib --release --target "$WASM_TARGET" --features threads \
     --target-dir target/threads -Z build-std=panic_abort,std
-  wasm-bindgen --target web --no-typescript --out-dir www/pkg/threads \
+  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg/threads \
     "target/threads/$WASM_TARGET/release/$CRATE.wasm"
 
   # The embed view is the page itself in compact form, as its own document so a host can
