@@ -177,7 +177,7 @@ for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
     const error = await page.locator('#error').textContent();
     assert.match(error, /Rust panicked/);
     assert.ok(error.includes(message), error);
-    assert.match(error, /src\/boundary\.rs:\d+/, 'the panic says where');
+    assert.match(error, /src\/boundary(\/\w+)?\.rs:\d+/, 'the panic says where');
     console.log(`${model}: panic to error in ${Date.now() - before} ms: ${error}`);
     assert.deepEqual(await workers(page), { live: [], busy: [] }, 'no worker left behind');
     // The next run works, on a new instance (page), a new host (threads) or new processes.
