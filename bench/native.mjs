@@ -1,4 +1,4 @@
-// The native side of the benchmark: the helper binary (src/bin/bench_native.rs) for the
+// The native side of the benchmark: the helper binary (examples/bench_native.rs) for the
 // kernel and rayon on this machine, and CPython 3 running the scripts the playground
 // generates (python::script), each ending with one `RESULT {json}` line.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 export function buildNative(root) {
   const out = execFileSync(
     'cargo',
-    ['build', '--release', '--quiet', '--bin', 'bench_native', '--message-format=json-render-diagnostics'],
+    ['build', '--release', '--quiet', '--example', 'bench_native', '--message-format=json-render-diagnostics'],
     { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 },
   );
   for (const line of out.split('\n')) {

@@ -1,6 +1,6 @@
 // `npm run bench`: one run of every figure the playground promises, on this machine.
 //
-// In one run: the native kernel and rayon (src/bin/bench_native.rs), CPython 3 on the
+// In one run: the native kernel and rayon (examples/bench_native.rs), CPython 3 on the
 // generated scripts, and the real page in headless Chromium (served as `npm start` serves
 // it). Every figure is a median of BENCH_REPS repetitions (default 5) with min and max,
 // and every ratio is taken within one repetition. Writes bench/results.json and
@@ -123,7 +123,7 @@ function machine() {
 // Native: the kernel alone, and rayon on 1 and N threads with the GIL off.
 noteLoad('start');
 await settle('native');
-say('building the native helper (cargo build --release --bin bench_native)');
+say('building the native helper (cargo build --release --example bench_native)');
 const bin = buildNative(ROOT);
 say(`native kernel and rayon, ${REPS} repetitions`);
 const kernel = { iters_per_ms: /** @type {number[]} */ ([]) };

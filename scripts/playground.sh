@@ -61,6 +61,7 @@ build() {
   setup_node
   say "building the plain build (no atomics: asyncio, processes, sequential)"
   cargo build --lib --release --target "$WASM_TARGET"
+  rm -rf www/pkg/plain www/pkg/threads
   wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg/plain \
     "target/$WASM_TARGET/release/$CRATE.wasm"
 

@@ -10,34 +10,16 @@
 //! handful of browser timers, not ten thousand.
 
 use crate::clock::now_ms;
-use js_sys::{Function, Promise};
+use js_sys::{Array, Function, Reflect};
 use std::cell::{Cell, RefCell};
 use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-
-#[wasm_bindgen(inline_js = r#"
-// setTimeout(0) is clamped to 4 ms once timers nest five deep
-// (https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html#timers),
-// so a zero-length yield posts to a MessageChannel instead: a macrotask with no clamp.
-const channel = new MessageChannel();
-const queue = [];
-channel.port1.onmessage = () => queue.shift()();
-export function macrotask() {
-  return new Promise((resolve) => {
-    queue.push(resolve);
-    channel.port2.postMessage(0);
-  });
-}
-"#)]
-extern "C" {
-    fn macrotask() -> Promise;
-}
+use wasm_bindgen::JsCast;
 
 #[wasm_bindgen]
 extern "C" {
@@ -174,8 +156,74 @@ pub async fn sleep(ms: f64) {
     Sleep { sleeper }.await
 }
 
+/// A MessageChannel: posting to `port` wakes `on_message` on the other port.
+struct Channel {
+    port: JsValue,
+    post: Function,
+    _on_message: Closure<dyn FnMut()>,
+}
+
+/// Yields waiting for their macrotask, first come first served.
+struct Yields {
+    queue: VecDeque<Rc<Sleeper>>,
+    channel: Option<Channel>,
+}
+
+thread_local! {
+    static YIELDS: RefCell<Yields> = const {
+        RefCell::new(Yields {
+            queue: VecDeque::new(),
+            channel: None,
+        })
+    };
+}
+
+/// A MessageChannel whose every message wakes the oldest yield. `setTimeout(0)` would not
+/// do: browsers clamp it to 4 ms once timers nest five deep
+/// (https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html#timers), while a
+/// posted message is a macrotask with no clamp. Built with `js_sys` alone, on the page and
+/// in workers alike, so the build needs no JS snippet of its own.
+fn channel() -> Result<Channel, JsValue> {
+    let ctor: Function = Reflect::get(&js_sys::global(), &"MessageChannel".into())?.dyn_into()?;
+    let channel = Reflect::construct(&ctor, &Array::new())?;
+    let port1 = Reflect::get(&channel, &"port1".into())?;
+    let port2 = Reflect::get(&channel, &"port2".into())?;
+    let on_message = Closure::<dyn FnMut()>::new(|| {
+        let next = YIELDS.with(|y| y.borrow_mut().queue.pop_front());
+        if let Some(sleeper) = next {
+            sleeper.done.set(true);
+            if let Some(waker) = sleeper.waker.borrow_mut().take() {
+                waker.wake();
+            }
+        }
+    });
+    Reflect::set(&port1, &"onmessage".into(), on_message.as_ref())?;
+    let post: Function = Reflect::get(&port2, &"postMessage".into())?.dyn_into()?;
+    Ok(Channel {
+        port: port2,
+        post,
+        _on_message: on_message,
+    })
+}
+
 /// Let every other ready task and the page run once, like `await asyncio.sleep(0)`.
 pub async fn yield_now() {
-    // The promise never rejects; an Err here could only come from a broken JS environment.
-    let _ = JsFuture::from(macrotask()).await;
+    let sleeper = Rc::new(Sleeper::default());
+    let posted = YIELDS.with(|y| {
+        let mut yields = y.borrow_mut();
+        if yields.channel.is_none() {
+            yields.channel = Some(channel()?);
+        }
+        yields.queue.push_back(sleeper.clone());
+        match &yields.channel {
+            Some(c) => c.post.call1(&c.port, &JsValue::from(0)).map(|_| ()),
+            None => Ok(()),
+        }
+    });
+    if posted.is_err() {
+        // No MessageChannel here: fall back to a timer, clamped but still a macrotask.
+        YIELDS.with(|y| y.borrow_mut().queue.retain(|s| !Rc::ptr_eq(s, &sleeper)));
+        return sleep(0.0).await;
+    }
+    Sleep { sleeper }.await
 }

@@ -180,6 +180,9 @@ pub struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
+    /// The most spans a snapshot copies.
+    pub const MAX_SPANS: usize = 2_000;
+
     /// Report through `report`, at most every `every_ms`.
     pub fn new(report: &'a dyn Fn(&Trace), every_ms: f64) -> Progress<'a> {
         Progress {
@@ -198,13 +201,15 @@ impl<'a> Progress<'a> {
         }
     }
 
-    /// Something happened: report a snapshot if the last one is old enough.
+    /// Something happened: report a snapshot if the last one is old enough. A trace with
+    /// more than [`Progress::MAX_SPANS`] spans is only drawn at the end: copying it would
+    /// cost the run more than the picture is worth (10,000 tasks end within a millisecond).
     pub fn tick(&self, trace: &RefCell<Trace>) {
         let Some(report) = self.report else {
             return;
         };
         let now = crate::clock::now_ms();
-        if now - self.last.get() < self.every_ms {
+        if now - self.last.get() < self.every_ms || trace.borrow().spans.len() > Self::MAX_SPANS {
             return;
         }
         self.last.set(now);

@@ -8,8 +8,6 @@ import { engine, withPanicMessage, panicOnPageForTest } from '../engine.js';
 /** @param {import('./index.js').RunContext} ctx @returns {Promise<import('./index.js').Outcome[]>} */
 export async function run(ctx) {
   const { wasm } = await engine();
-  // Let the page paint "running…" before a CPU run takes the loop away.
-  await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
   const trace = await withPanicMessage(() => wasm.runAsyncio(ctx.query, ctx.itersPerMs, ctx.onTrace), ctx.signal);
   const p = ctx.params;
   const note = p.workload !== 'io' && p.yieldMs > 0 ? `yields every ${p.yieldMs} ms of work` : '';

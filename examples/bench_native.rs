@@ -12,8 +12,9 @@
 //! ```
 //!
 //! Output is JSON on one line (or the script), errors go to stderr with exit code 2.
-//! The wasm32 build of this binary is empty: `cargo test --target wasm32-unknown-unknown`
-//! builds every bin, and threads, pools and stdout mean nothing there.
+//! An example rather than a bin: examples build with the dev-dependencies, as tests do, so
+//! `wasm-pack test` builds the library once. Its wasm32 build is empty: threads, pools and
+//! stdout mean nothing there.
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
