@@ -76,6 +76,25 @@ fn reporter(on_trace: Option<js_sys::Function>) -> impl Fn(&Trace) {
     }
 }
 
+/// Run `model` (sequential or asyncio) on this instance's event loop, until it ends or
+/// [`stop_runs`]; `on_trace`, if given, receives snapshots while it goes on.
+async fn run_on_loop(
+    model: Model,
+    query: &str,
+    iters_per_ms: f64,
+    on_trace: Option<js_sys::Function>,
+) -> Result<JsValue, JsError> {
+    let p = scenario(query)?;
+    let k = kernel(iters_per_ms)?;
+    let report = reporter(on_trace);
+    let progress = Progress::new(&report, PROGRESS_EVERY_MS);
+    let trace = match model {
+        Model::Asyncio => stoppable("asyncio", asyncio::run(&p, k, &progress)).await?,
+        _ => stoppable("sequential", sequential::run(&p, k, &progress)).await?,
+    };
+    to_js(&trace)
+}
+
 /// The sequential baseline: a trace `{origin_ms, wall_ms, lanes, spans}`. `onTrace`, if
 /// given, receives snapshots while the run goes on.
 #[wasm_bindgen(js_name = runSequential)]
@@ -84,12 +103,7 @@ pub async fn run_sequential(
     iters_per_ms: f64,
     on_trace: Option<js_sys::Function>,
 ) -> Result<JsValue, JsError> {
-    let p = scenario(&query)?;
-    let report = reporter(on_trace);
-    let progress = Progress::new(&report, PROGRESS_EVERY_MS);
-    let run = sequential::run(&p, kernel(iters_per_ms)?, &progress);
-    let trace = stoppable("sequential", run).await?;
-    to_js(&trace)
+    run_on_loop(Model::Sequential, &query, iters_per_ms, on_trace).await
 }
 
 /// asyncio: the tasks as futures on this thread's event loop; a trace. `onTrace`, if
@@ -100,12 +114,7 @@ pub async fn run_asyncio(
     iters_per_ms: f64,
     on_trace: Option<js_sys::Function>,
 ) -> Result<JsValue, JsError> {
-    let p = scenario(&query)?;
-    let report = reporter(on_trace);
-    let progress = Progress::new(&report, PROGRESS_EVERY_MS);
-    let run = asyncio::run(&p, kernel(iters_per_ms)?, &progress);
-    let trace = stoppable("asyncio", run).await?;
-    to_js(&trace)
+    run_on_loop(Model::Asyncio, &query, iters_per_ms, on_trace).await
 }
 
 #[derive(Serialize)]
