@@ -30,8 +30,12 @@ const TASKS = 8;
 const IO_MS = 200;
 const CPU_MS = 200;
 const CORES = availableParallelism();
-/** Workers for threading and multiprocessing: 2 and one per core, once each. */
-const WORKERS = [...new Set([2, CORES])];
+/**
+ * Workers for threading and multiprocessing: 2, one per core, and one per task (the
+ * guides' one `threading.Thread` per task, whose I/O speedup should reach the task count),
+ * once each.
+ */
+const WORKERS = [...new Set([2, CORES, TASKS])];
 const POOL_SIZES = [2, 8, 64];
 const BENCH = join(ROOT, 'bench');
 const TMP = join(BENCH, 'tmp');
