@@ -4,6 +4,9 @@
  * the kernel calibration, and what this page can do.
  */
 import * as glue from './pkg/plain/concurrency_playground.js';
+import { panicError } from './workers/protocol.js';
+
+export { panicError };
 
 /**
  * @typedef {object} Capabilities
@@ -192,14 +195,4 @@ export async function withPanicMessage(fn, signal) {
 export async function panicOnPageForTest(message) {
   await engine();
   await withPanicMessage(() => wasm.panicAfterForTest(message, 10));
-}
-
-/** @param {unknown} e @param {any} [scope] */
-export function panicError(e, scope = globalThis) {
-  const panic = scope.__playgroundPanic;
-  if (panic) {
-    scope.__playgroundPanic = undefined;
-    return new Error(`Rust panicked: ${panic}`);
-  }
-  return e instanceof Error ? e : new Error(String(e));
 }

@@ -19,7 +19,10 @@
  * its timeline without knowing this worker's `performance.timeOrigin`. Tasks run one at a
  * time, in the order they arrive, as a Python worker process takes them off its queue.
  */
-import { MSG, errorMessage, describe } from './protocol.js';
+import { MSG, errorMessage, describe, panicError } from './protocol.js';
+// Static, so the glue is fetched with this worker's other modules, in one round trip: a
+// process's start-up is mostly waiting for the server.
+import * as glue from '../pkg/plain/concurrency_playground.js';
 import { nowMs } from '../clock.js';
 
 const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (globalThis));
@@ -27,7 +30,7 @@ const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ 
 /**
  * The loaded instance: the plain build's exports and the panic-message reader.
  * @typedef {{wasm: typeof import('../pkg/plain/concurrency_playground.js'),
- *   panicError: typeof import('../engine.js').panicError}} Loaded
+ *   panicError: typeof panicError}} Loaded
  */
 
 /** @type {Promise<Loaded> | null} */
@@ -78,25 +81,17 @@ function problems(data, fields) {
 }
 
 /**
- * Load this process's own instance. The JS glue is imported here, not statically, so a
- * missing file becomes a message that says what failed instead of a bare worker `error`.
+ * Load this process's own instance of the plain build.
  * @param {WebAssembly.Module | URL} moduleOrPath
  * @returns {Promise<Loaded>}
  */
 async function load(moduleOrPath) {
-  let glue;
-  let engine;
-  try {
-    [glue, engine] = await Promise.all([import('../pkg/plain/concurrency_playground.js'), import('../engine.js')]);
-  } catch (e) {
-    throw new Error(`process: could not load the JavaScript glue of the plain build (${errorMessage(e)}); run the build first`);
-  }
   try {
     await glue.default({ module_or_path: moduleOrPath });
   } catch (e) {
     throw new Error(`process: could not load the WebAssembly module (${errorMessage(e)})`);
   }
-  return { wasm: glue, panicError: engine.panicError };
+  return { wasm: glue, panicError };
 }
 
 /** @param {Record<string, unknown>} data */

@@ -92,3 +92,18 @@ export function describe(v) {
   if (typeof v === 'object') return v.constructor?.name ?? 'an object';
   return String(v);
 }
+
+/**
+ * The error a WebAssembly trap stands for: the Rust panic's message (the panic hook leaves
+ * it in `__playgroundPanic` on the instance's global) when there is one.
+ * @param {unknown} e
+ * @param {any} [scope] the global the instance ran in
+ */
+export function panicError(e, scope = globalThis) {
+  const panic = scope.__playgroundPanic;
+  if (panic) {
+    scope.__playgroundPanic = undefined;
+    return new Error(`Rust panicked: ${panic}`);
+  }
+  return e instanceof Error ? e : new Error(String(e));
+}
