@@ -202,9 +202,12 @@ export class ScenarioForm {
     else box.parentElement?.removeAttribute('title');
   }
 
-  /** @param {boolean} busy */
+  /**
+   * Mark the form busy while a run goes on. It stays editable: a run keeps the scenario it
+   * started with, and the next run takes the edits.
+   * @param {boolean} busy
+   */
   setBusy(busy) {
-    this.root.toggleAttribute('inert', false);
     this.root.classList.toggle('busy', busy);
   }
 }
