@@ -7,14 +7,10 @@
 import { engine, loaded, capabilities } from './engine.js';
 import { rawValues, toQuery } from './params.js';
 import { planSteps, runPlan } from './runners/index.js';
-import { stopHosts } from './runners/threading.js';
 import { liveWorkers, stopAll } from './workers/registry.js';
 import { ScenarioForm } from './views/form.js';
 import { Timeline } from './views/timeline.js';
 import { renderResults, toCSV, toJSON } from './views/results.js';
-import { renderMatrix } from './views/matrix.js';
-import { renderLab } from './views/lab.js';
-import { chromeTrace } from './views/chrome-trace.js';
 import { embedSnippet, messageLog, postToParent, startEmbed } from './embed.js';
 
 /** @typedef {import('./runners/index.js').Result} Result */
@@ -258,7 +254,6 @@ async function main() {
     $('lab-section').hidden = !lab;
     $('timeline-section').hidden = lab;
     $('results-section').hidden = lab;
-    if (compare) renderMatrix($('matrix'), [], matrixOptions(params));
     const progress = /** @type {HTMLProgressElement} */ ($('progress'));
     progress.max = steps.length;
     progress.value = 0;
@@ -267,6 +262,10 @@ async function main() {
     /** @param {string} model */
     const skip = (model) => (model === 'threading' && !caps.threads ? caps.threadsReason : '');
     try {
+      // Views a plain run never needs load when a run needs them.
+      const { renderMatrix } = compare ? await import('./views/matrix.js') : { renderMatrix: () => {} };
+      const { renderLab } = lab ? await import('./views/lab.js') : { renderLab: () => {} };
+      renderMatrix($('matrix'), [], matrixOptions(params));
       const { itersPerMs } = await engine();
       await runPlan(
         steps,
@@ -305,7 +304,7 @@ async function main() {
       } else {
         // A fault may leave a pool blocked: start clean next time.
         stopAll();
-        stopHosts();
+        import('./runners/threading.js').then((m) => m.stopHosts());
         setState('error');
         status('');
         showError(`The run failed: ${e instanceof Error ? e.message : e}`);
@@ -396,7 +395,9 @@ async function main() {
   );
   button('export-csv').addEventListener('click', () => download(toCSV(state.results), 'playground-results.csv', 'text/csv'));
   button('export-trace').addEventListener('click', () =>
-    download(JSON.stringify(chromeTrace(state.results)), 'playground-trace.json', 'application/json'),
+    import('./views/chrome-trace.js').then(({ chromeTrace }) =>
+      download(JSON.stringify(chromeTrace(state.results)), 'playground-trace.json', 'application/json'),
+    ),
   );
   button('export-png').addEventListener('click', async () => download(await timeline.toPNG(), 'playground-timeline.png', 'image/png'));
   button('export-svg').addEventListener('click', () => download(timeline.toSVG(), 'playground-timeline.svg', 'image/svg+xml'));

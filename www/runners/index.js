@@ -4,10 +4,6 @@
  * timing wrapper around every run (the event-loop lag meter, the lag lane, the result row)
  * and the plans that run several models in turn (a run, compare-all, a sweep).
  */
-import * as sequential from './sequential.js';
-import * as asyncio from './asyncio.js';
-import * as threading from './threading.js';
-import * as multiprocessing from './multiprocessing.js';
 import { LagMeter } from './lag.js';
 import { withChanges } from '../params.js';
 
@@ -47,7 +43,17 @@ import { withChanges } from '../params.js';
  * @property {object} [lab]
  */
 
-export const RUNNERS = { sequential, asyncio, threading, multiprocessing };
+/**
+ * Each model's runner, loaded on its first run: the page starts without any of them, and
+ * a visit that only runs asyncio never fetches the process or thread machinery.
+ * @type {Record<'sequential' | 'asyncio' | 'threading' | 'multiprocessing', () => Promise<{run: (ctx: RunContext) => Promise<Outcome[]>, panicForTest: (ctx: RunContext, message: string) => Promise<Outcome[]>}>>}
+ */
+export const RUNNERS = {
+  sequential: () => import('./sequential.js'),
+  asyncio: () => import('./asyncio.js'),
+  threading: () => import('./threading.js'),
+  multiprocessing: () => import('./multiprocessing.js'),
+};
 export const LAG_LANE = 'event loop lag';
 
 /**
@@ -88,6 +94,7 @@ export function panicForTest(model, message) {
  * @returns {Promise<Result[]>}
  */
 export async function runModel(model, ctx) {
+  const runner = await RUNNERS[model]();
   // Let the page draw what the last step left (a row, a timeline) before the meter starts,
   // so that drawing is not counted as this run's lag; and so "running…" shows first.
   await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
@@ -96,7 +103,7 @@ export async function runModel(model, ctx) {
   let lag = { maxMs: 0, p99Ms: 0, late: [] };
   const panic = panics.get(model);
   panics.delete(model);
-  const running = panic === undefined ? RUNNERS[model].run(ctx) : RUNNERS[model].panicForTest(ctx, panic);
+  const running = panic === undefined ? runner.run(ctx) : runner.panicForTest(ctx, panic);
   const outcomes = await abortable(running, ctx.signal).finally(() => {
     lag = meter.stop();
   });
