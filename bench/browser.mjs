@@ -2,6 +2,8 @@
 // headless Chromium, driven through its URL (autorun), `window.playground` and
 // `<html data-state>`, and, for the costs, the page's own modules from page.evaluate.
 
+import { open } from '../tests/e2e/harness.mjs';
+
 /** @typedef {import('playwright-core').Browser} Browser */
 
 /**
@@ -25,21 +27,7 @@ function readyProbe() {
  * @param {Browser} browser @param {string} url
  */
 export async function openPage(browser, url) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-  await context.addInitScript(readyProbe);
-  const page = await context.newPage();
-  /** @type {string[]} */
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  await page.goto(url);
-  return { page, context, problems };
+  return open(browser, url, { initScript: readyProbe });
 }
 
 /**

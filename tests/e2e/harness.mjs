@@ -80,11 +80,13 @@ export async function launch() {
  * Open `url` in a new page that records every problem.
  * @param {import('playwright-core').Browser} browser
  * @param {string} url
- * @param {{width?: number, height?: number, serviceWorkers?: 'allow' | 'block'}} [options]
- *   `serviceWorkers: 'block'` stands for a browser or host where the isolation service worker cannot run
+ * @param {{width?: number, height?: number, serviceWorkers?: 'allow' | 'block', initScript?: () => void}} [options]
+ *   `serviceWorkers: 'block'` stands for a browser or host where the isolation service worker cannot run;
+ *   `initScript` runs in every document of the context before the page's own scripts
  */
-export async function open(browser, url, { width = 1440, height = 1000, serviceWorkers = 'allow' } = {}) {
+export async function open(browser, url, { width = 1440, height = 1000, serviceWorkers = 'allow', initScript } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, serviceWorkers });
+  if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
