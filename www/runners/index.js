@@ -4,7 +4,7 @@
  * timing wrapper around every run (the event-loop lag meter, the lag lane, the result row)
  * and the plans that run several models in turn (a run, compare-all, a sweep).
  */
-import { LagMeter } from './lag.js';
+import { LagMeter, LAG_LANE } from './lag.js';
 import { withChanges } from '../params.js';
 
 /** @typedef {import('../params.js').Params} Params */
@@ -54,7 +54,7 @@ export const RUNNERS = {
   threading: () => import('./threading.js'),
   multiprocessing: () => import('./multiprocessing.js'),
 };
-export const LAG_LANE = 'event loop lag';
+export { LAG_LANE };
 
 /**
  * @template T

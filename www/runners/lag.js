@@ -6,6 +6,9 @@
  */
 import { nowMs } from '../clock.js';
 
+/** The lane the late stretches are drawn on, in every trace. */
+export const LAG_LANE = 'event loop lag';
+
 /** How often the heartbeat asks to run, ms. */
 const BEAT_MS = 10;
 /** Lateness below this is the timer's own jitter, not a blocked loop. */

@@ -71,11 +71,6 @@ export function stopPools() {
   pools.clear();
 }
 
-/** How many process workers are alive (run workers and warm pools). */
-export function liveProcessCount() {
-  return liveWorkers().filter((role) => role.startsWith(ROLE)).length;
-}
-
 /**
  * Processes to start: `processes`, or one per core (at most 16); never more than tasks.
  * @param {RunContext} ctx

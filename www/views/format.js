@@ -93,13 +93,3 @@ export function formatSpeedup(s) {
   if (s == null || !Number.isFinite(s)) return NONE;
   return `${speedupNumber(s)}×`;
 }
-
-/**
- * A model with its variant: "multiprocessing (cold start)".
- * @param {string} model
- * @param {string} [variant]
- * @returns {string}
- */
-export function modelName(model, variant = '') {
-  return variant ? `${model} (${VARIANT_NAMES[variant] ?? variant})` : model;
-}

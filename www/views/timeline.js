@@ -10,6 +10,7 @@
 // render() is called for every batch of spans during a live run, so it only records the
 // trace and asks for one animation frame; the frame builds the scene once.
 
+import { LAG_LANE } from '../runners/lag.js';
 import { formatCount, formatMs, formatTick } from './format.js';
 
 /** @typedef {'running'|'io_wait'|'gil_wait'|'spawn'|'ipc'|'blocked'} State */
@@ -34,7 +35,7 @@ export const AGGREGATE_ABOVE = 64;
 /** The most bucket rows in aggregate mode. */
 export const MAX_BUCKETS = 24;
 /** The label of the event-loop lag lane. */
-export const LAG_LANE = 'event loop lag';
+export { LAG_LANE };
 
 /** Colours used when the stylesheet does not define them (Node, or before CSS loads). */
 const FALLBACK_COLORS = {
