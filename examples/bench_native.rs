@@ -34,10 +34,11 @@ fn main() {}
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    use concurrency_playground::clock::now_ms;
+    use concurrency_playground::cancel::Cancel;
+    use concurrency_playground::clock::{Clock, SystemClock};
+    use concurrency_playground::models::threading::run_tasks;
     use concurrency_playground::params::{parse_query, Model, Params};
     use concurrency_playground::python::script;
-    use concurrency_playground::threading::run_tasks;
     use concurrency_playground::workload::Kernel;
 
     pub const USAGE: &str = "usage: bench_native script \"<query>\" <model> | kernel <reps> | rayon \"<query>\" <threads> <reps>";
@@ -53,16 +54,15 @@ mod native {
             "script" => {
                 let params = scenario(arg(1, "the query")?)?;
                 let name = arg(2, "the model")?;
-                let model = Model::ALL
-                    .into_iter()
-                    .find(|m| m.name() == name)
-                    .ok_or_else(|| format!("{name:?} is not a model"))?;
+                let model: Model = name
+                    .parse()
+                    .map_err(|_| format!("{name:?} is not a model"))?;
                 Ok(script(&params, model))
             }
             "kernel" => {
                 let reps = count(arg(1, "the repetitions")?, 1, 100)?;
                 let speeds: Vec<f64> = (0..reps)
-                    .map(|_| Kernel::calibrate().iters_per_ms)
+                    .map(|_| Kernel::calibrate(&SystemClock).iters_per_ms)
                     .collect();
                 Ok(format!("{{\"iters_per_ms\":{}}}", list(&speeds)))
             }
@@ -108,14 +108,27 @@ mod native {
     /// The scenario on one thread and on `threads` threads, alternately, so both see the
     /// same machine load; the pools start before the timing, as the page's host does.
     fn rayon_bench(params: &Params, threads: usize, reps: usize) -> Result<String, String> {
-        let kernel = Kernel::calibrate();
+        let kernel = Kernel::calibrate(&SystemClock);
         let (one, many) = (pool(1)?, pool(threads)?);
-        let time =
-            |p: &rayon::ThreadPool| p.install(|| run_tasks(params, kernel, now_ms()).wall_ms);
+        let cancel = Cancel::new();
+        let time = |p: &rayon::ThreadPool| {
+            p.install(|| {
+                run_tasks(
+                    params,
+                    kernel,
+                    SystemClock.now_ms(),
+                    &SystemClock,
+                    &cancel,
+                    None,
+                )
+            })
+            .map(|t| t.wall_ms)
+            .map_err(|_| "stopped".to_string())
+        };
         let (mut seq, mut par) = (Vec::new(), Vec::new());
         for _ in 0..reps {
-            seq.push(time(&one));
-            par.push(time(&many));
+            seq.push(time(&one)?);
+            par.push(time(&many)?);
         }
         Ok(format!(
             "{{\"threads\":{threads},\"iters_per_ms\":{:.1},\"seq_ms\":{},\"par_ms\":{}}}",

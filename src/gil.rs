@@ -17,7 +17,7 @@
 //! to run between every two increments of the race lab; only the waiter at the head of the
 //! queue watches the clock, as CPython's waiter does with its timed wait.
 
-use crate::clock::now_ms;
+use crate::clock::Clock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -28,8 +28,8 @@ pub const MAX_SWITCH_MS: f64 = 1_000_000.0;
 /// A global interpreter lock with forced switching every `switch_ms`.
 ///
 /// Share it by reference (`&Gil`) between the threads that contend for it.
-#[derive(Debug)]
-pub struct Gil {
+pub struct Gil<'c> {
+    clock: &'c dyn Clock,
     switch_ms: f64,
     turns: Mutex<Turns>,
     /// Signalled whenever `Turns::serving` moves on, so the next ticket holder wakes.
@@ -72,29 +72,29 @@ impl Wait {
 }
 
 /// Proof that this thread holds the GIL. Dropping it releases the lock to the next waiter.
-#[derive(Debug)]
 #[must_use = "dropping the guard releases the GIL at once"]
 pub struct GilGuard<'a> {
-    gil: &'a Gil,
+    gil: &'a Gil<'a>,
     wait: Wait,
 }
 
-impl Gil {
+impl<'c> Gil<'c> {
     /// A free GIL that forces a switch after `switch_ms` of holding while another thread
-    /// waits. Negative or NaN intervals become 0 (switch at every check), huge ones are
-    /// clamped to [`MAX_SWITCH_MS`].
-    pub fn new(switch_ms: f64) -> Gil {
+    /// waits, timed by `clock`. Negative or NaN intervals become 0 (switch at every check),
+    /// huge ones are clamped to [`MAX_SWITCH_MS`].
+    pub fn new(switch_ms: f64, clock: &'c dyn Clock) -> Gil<'c> {
         let switch_ms = if switch_ms.is_nan() {
             0.0
         } else {
             switch_ms.clamp(0.0, MAX_SWITCH_MS)
         };
         Gil {
+            clock,
             switch_ms,
             turns: Mutex::new(Turns {
                 next: 0,
                 serving: 0,
-                since_ms: now_ms(),
+                since_ms: clock.now_ms(),
             }),
             changed: Condvar::new(),
             drop_request: AtomicBool::new(false),
@@ -115,13 +115,13 @@ impl Gil {
     /// Block until it is this thread's turn, then hold the GIL until the guard drops.
     /// The guard's [`GilGuard::wait`] says how long that took.
     pub fn acquire(&self) -> GilGuard<'_> {
-        let asked_ms = now_ms();
+        let asked_ms = self.clock.now_ms();
         let mut t = self.lock_turns();
         let ticket = t.next;
         t.next += 1;
         let blocked = t.serving != ticket;
         if !blocked {
-            t.since_ms = now_ms();
+            t.since_ms = self.clock.now_ms();
         }
         let t = self.wait_for_turn(t, ticket);
         drop(t);
@@ -129,7 +129,7 @@ impl Gil {
             gil: self,
             wait: Wait {
                 asked_ms,
-                got_ms: now_ms(),
+                got_ms: self.clock.now_ms(),
                 blocked,
             },
         }
@@ -153,7 +153,7 @@ impl Gil {
                 t = self.changed.wait(t).unwrap_or_else(PoisonError::into_inner);
                 continue;
             }
-            let left_ms = t.since_ms + self.switch_ms - now_ms();
+            let left_ms = t.since_ms + self.switch_ms - self.clock.now_ms();
             if left_ms <= 0.0 {
                 // The holder has had its interval: ask it to let go at its next check,
                 // then sleep until it does.
@@ -174,7 +174,7 @@ impl Gil {
     /// Hand the lock to the next ticket. Called with the mutex held.
     fn pass_on(&self, t: &mut Turns) {
         t.serving += 1;
-        t.since_ms = now_ms();
+        t.since_ms = self.clock.now_ms();
         self.drop_request.store(false, Ordering::Relaxed);
         self.changed.notify_all();
     }
@@ -197,8 +197,8 @@ impl GilGuard<'_> {
         if !self.gil.drop_request.load(Ordering::Relaxed) {
             return None;
         }
-        let asked_ms = now_ms();
         let gil = self.gil;
+        let asked_ms = gil.clock.now_ms();
         let mut t = gil.lock_turns();
         if t.next - t.serving <= 1 {
             // Nobody waits after all (the flag is only a hint read without the lock).
@@ -212,7 +212,7 @@ impl GilGuard<'_> {
         drop(t);
         self.wait = Wait {
             asked_ms,
-            got_ms: now_ms(),
+            got_ms: gil.clock.now_ms(),
             blocked: true,
         };
         Some(self.wait)
@@ -229,6 +229,11 @@ impl Drop for GilGuard<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
+
+    fn now_ms() -> f64 {
+        SystemClock.now_ms()
+    }
     use std::sync::atomic::AtomicUsize;
     use std::sync::Mutex as StdMutex;
     use std::thread;
@@ -247,7 +252,7 @@ mod tests {
     /// switch, however long it holds the lock.
     #[test]
     fn lone_holder_never_switches() {
-        let gil = Gil::new(1.0);
+        let gil = Gil::new(1.0, &SystemClock);
         let mut guard = gil.acquire();
         assert!(!guard.wait().blocked);
         assert!(guard.wait().ms() >= 0.0);
@@ -263,17 +268,20 @@ mod tests {
     /// Odd switch intervals are clamped, not trusted.
     #[test]
     fn switch_interval_is_clamped() {
-        assert_eq!(Gil::new(f64::NAN).switch_ms(), 0.0);
-        assert_eq!(Gil::new(-3.0).switch_ms(), 0.0);
-        assert_eq!(Gil::new(f64::INFINITY).switch_ms(), MAX_SWITCH_MS);
-        assert_eq!(Gil::new(5.0).switch_ms(), 5.0);
+        assert_eq!(Gil::new(f64::NAN, &SystemClock).switch_ms(), 0.0);
+        assert_eq!(Gil::new(-3.0, &SystemClock).switch_ms(), 0.0);
+        assert_eq!(
+            Gil::new(f64::INFINITY, &SystemClock).switch_ms(),
+            MAX_SWITCH_MS
+        );
+        assert_eq!(Gil::new(5.0, &SystemClock).switch_ms(), 5.0);
     }
 
     /// With the GIL, never two threads are inside kernel work at once, even though four
     /// OS threads run on several cores and switch every millisecond.
     #[test]
     fn one_thread_inside_at_a_time() {
-        let gil = Gil::new(1.0);
+        let gil = Gil::new(1.0, &SystemClock);
         let inside = AtomicUsize::new(0);
         let most = AtomicUsize::new(0);
         let switches = AtomicUsize::new(0);
@@ -303,7 +311,7 @@ mod tests {
     /// the OS wakes them.
     #[test]
     fn waiters_are_served_in_order() {
-        let gil = Gil::new(1000.0);
+        let gil = Gil::new(1000.0, &SystemClock);
         let order = StdMutex::new(Vec::new());
         thread::scope(|s| {
             let guard = gil.acquire();
@@ -333,7 +341,7 @@ mod tests {
     fn forced_switches_are_fair() {
         let threads = 4;
         let switch_ms = 2.0;
-        let gil = Gil::new(switch_ms);
+        let gil = Gil::new(switch_ms, &SystemClock);
         let turns = StdMutex::new(Vec::new());
         let longest: Vec<f64> = thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
@@ -393,7 +401,7 @@ mod tests {
     /// thread could not run and the wait would time out.
     #[test]
     fn releasing_for_io_lets_others_run() {
-        let gil = Gil::new(5.0);
+        let gil = Gil::new(5.0, &SystemClock);
         let other_ran = AtomicBool::new(false);
         let ran_during_wait = thread::scope(|s| {
             let guard = gil.acquire();

@@ -1,43 +1,44 @@
 //! Concurrency Playground: Python's three concurrency models, run for real in WebAssembly.
 //!
-//! One core, four faces. The core is pure Rust and unit-tested natively:
+//! Three layers, and the arrows between them run one way: the boundary uses the models and
+//! the core, the models use the core, the core uses nothing of either. No model uses
+//! another.
 //!
-//! - [`params`]: the one parameter schema (names, defaults, ranges) and the URL/form parser;
-//! - [`clock`]: one clock for every thread, worker and process (epoch milliseconds);
-//! - [`workload`]: the kernels: a calibrated CPU kernel sized in milliseconds, and I/O waits;
+//! **The core**, plain Rust with no JS in it, tested natively with `cargo test`:
+//!
+//! - [`params`]: the one parameter schema (names, defaults, ranges, limits), the URL parser,
+//!   the plan of every action and the page's freeze budget;
+//! - [`clock`]: the [`clock::Clock`] every model times itself with;
+//! - [`workload`]: the calibrated CPU kernel and what one task does;
 //! - [`trace`]: spans `{lane, task, state, start_ms, end_ms}`, the only thing views draw;
-//! - [`python`]: the runnable Python script for a scenario, in the guides' idioms.
+//! - [`event_loop`]: what a task that awaits needs of a loop, one timer heap for every
+//!   platform, and a native loop;
+//! - [`task`]: the one task every event-loop model runs;
+//! - [`gil`]: a real GIL, with CPython's forced switching;
+//! - [`cancel`]: Stop, as threads see it;
+//! - [`lag`]: the event-loop lag meter;
+//! - [`python`]: the runnable Python script for a scenario, from templates.
 //!
-//! The models, sibling modules over that core:
+//! **The models**, [`models`]: sequential, asyncio, threading (and the race lab),
+//! multiprocessing (and the isolation lab).
 //!
-//! - [`sequential`]: the baseline, one task after another;
-//! - [`asyncio`]: futures on the page's own event loop;
-//! - [`gil`] and [`threading`]: a real GIL in shared memory, tasks on a rayon pool, the race lab;
-//! - [`multiprocessing`]: one task inside an isolated instance that talks only by messages.
-//!
-//! [`timer`] waits on the JS event loop with macrotasks, for every model that awaits.
-//!
-//! [`boundary`] is the only code that touches `JsValue`: it turns parameters and traces
-//! into JS values and errors into `JsError`.
+//! **The boundary**, `boundary` (wasm32 only): the only code that touches `JsValue`: the JS
+//! clock and event loop, the exports of each build, errors as `JsError`.
 
+pub mod cancel;
 pub mod clock;
+pub mod event_loop;
 pub mod gil;
+pub mod lag;
+pub mod models;
 pub mod params;
 pub mod python;
-pub mod threading;
+pub mod task;
 pub mod trace;
 pub mod workload;
 
 #[cfg(target_arch = "wasm32")]
-pub mod asyncio;
-#[cfg(target_arch = "wasm32")]
 pub mod boundary;
-#[cfg(target_arch = "wasm32")]
-pub mod multiprocessing;
-#[cfg(target_arch = "wasm32")]
-pub mod sequential;
-#[cfg(target_arch = "wasm32")]
-pub mod timer;
 
 pub use params::{Model, ParamError, Params, Workload};
 pub use trace::{Span, State, Trace};

@@ -1,16 +1,34 @@
-//! The one parameter schema: names, defaults, ranges, and the parser that the URL, the form
-//! and the workers all go through.
+//! The one parameter schema: names, defaults, ranges, the limits every model keeps, and the
+//! parser that the URL, the form and the workers all go through.
 //!
 //! A scenario is a query string (`?workload=io&tasks=8&...`), so every scenario is a
 //! permalink. [`parse_query`] never fails as a whole: it applies every valid parameter,
 //! keeps the default for every invalid one, and returns one [`ParamError`] per problem,
 //! each naming the parameter, the bad value and the valid range.
+//!
+//! What a scenario asks of the machine is decided here too, once: which model runs on
+//! which workload for each [`Action`] ([`Params::plan`]), how many threads and processes
+//! that takes, and how long it may hold the page's event loop ([`Params::loop_block_ms`]).
+//! The page and the workers read these figures from here; nothing re-states them.
 
 use serde::Serialize;
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 /// The kind of work each task does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Workload {
     /// Each task waits `io_ms` (a download, a database call).
     Io,
@@ -21,16 +39,14 @@ pub enum Workload {
 }
 
 impl Workload {
-    /// Every workload, in the order the page shows them.
-    pub const ALL: [Workload; 3] = [Workload::Io, Workload::Cpu, Workload::Mixed];
+    /// Every value, in page order.
+    pub const ALL: &'static [Workload] = <Workload as VariantArray>::VARIANTS;
+    /// Every value's URL name, in page order.
+    pub const NAMES: &'static [&'static str] = <Workload as VariantNames>::VARIANTS;
 
     /// The name used in URLs and data attributes.
     pub fn name(self) -> &'static str {
-        match self {
-            Workload::Io => "io",
-            Workload::Cpu => "cpu",
-            Workload::Mixed => "mixed",
-        }
+        self.into()
     }
 
     /// Milliseconds of I/O wait per task under these parameters.
@@ -51,8 +67,20 @@ impl Workload {
 }
 
 /// The ways of running the tasks that the playground compares.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Model {
     /// The baseline: one task after another.
     Sequential,
@@ -65,22 +93,14 @@ pub enum Model {
 }
 
 impl Model {
-    /// Every model, in the order the page shows them.
-    pub const ALL: [Model; 4] = [
-        Model::Sequential,
-        Model::Asyncio,
-        Model::Threading,
-        Model::Multiprocessing,
-    ];
+    /// Every value, in page order.
+    pub const ALL: &'static [Model] = <Model as VariantArray>::VARIANTS;
+    /// Every value's URL name, in page order.
+    pub const NAMES: &'static [&'static str] = <Model as VariantNames>::VARIANTS;
 
     /// The name used in URLs and data attributes.
     pub fn name(self) -> &'static str {
-        match self {
-            Model::Sequential => "sequential",
-            Model::Asyncio => "asyncio",
-            Model::Threading => "threading",
-            Model::Multiprocessing => "multiprocessing",
-        }
+        self.into()
     }
 
     /// The most tasks this model runs in one go.
@@ -93,26 +113,115 @@ impl Model {
             _ => MAX_TASKS_OTHER,
         }
     }
+
+    /// Whether this model runs its tasks on the page's own event loop (and so may hold it).
+    pub fn on_page_loop(self) -> bool {
+        matches!(self, Model::Asyncio)
+    }
 }
 
 /// A lab replaces the timing run with a small experiment about shared state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+    VariantNames,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum Lab {
     /// No lab: run the models on the workload.
     None,
-    /// Threads add to one counter without a lock, with a lock, and atomically.
+    /// Threads update shared state without a lock, and with one.
     Race,
     /// Processes add to a module-level counter; the parent's stays unchanged.
     Isolation,
+}
+
+impl Lab {
+    /// Every value, in page order.
+    pub const ALL: &'static [Lab] = <Lab as VariantArray>::VARIANTS;
+    /// Every value's URL name, in page order.
+    pub const NAMES: &'static [&'static str] = <Lab as VariantNames>::VARIANTS;
+
+    /// The name used in URLs.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// The one model a lab is about.
+    pub fn model(self) -> Option<Model> {
+        match self {
+            Lab::None => None,
+            Lab::Race => Some(Model::Threading),
+            Lab::Isolation => Some(Model::Multiprocessing),
+        }
+    }
+}
+
+/// What the page is asked to do with a scenario; each asks for its own runs and checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, EnumString, IntoStaticStr)]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Action {
+    /// Run the chosen models on the chosen workload (or the chosen lab).
+    Run,
+    /// Run every model on I/O and CPU work (and mixed, if chosen) and fill the matrix.
+    Compare,
+    /// Run threads and processes with 1, 2, 4, … workers against the baseline.
+    Sweep,
 }
 
 /// The most tasks asyncio runs at once.
 pub const MAX_ASYNCIO_TASKS: u32 = 10_000;
 /// The most tasks sequential, threading and multiprocessing run.
 pub const MAX_TASKS_OTHER: u32 = 256;
-/// The longest an asyncio CPU run may block the page's event loop.
-pub const MAX_FREEZE_MS: u64 = 10_000;
+/// The longest a run may hold the page's event loop, ms: past it the page refuses to start.
+pub const MAX_LOOP_BLOCK_MS: u64 = 10_000;
+/// The most threads the threading model starts.
+pub const MAX_THREADS: u32 = 64;
+/// The most processes the multiprocessing model starts.
+pub const MAX_PROCESSES: u32 = 16;
+/// The most rounds a comparison repeats.
+pub const MAX_REPEAT: u32 = 20;
+/// Rounds of Compare all when `repeat` is left automatic.
+pub const COMPARE_REPEAT: u32 = 3;
+/// The most problems reported one by one; the rest are counted.
+pub const MAX_ERRORS: usize = 8;
+
+/// Every limit of the schema, as the page and the workers read them.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Limits {
+    /// [`MAX_ASYNCIO_TASKS`].
+    pub max_asyncio_tasks: u32,
+    /// [`MAX_TASKS_OTHER`].
+    pub max_tasks_other: u32,
+    /// [`MAX_LOOP_BLOCK_MS`].
+    pub max_loop_block_ms: u64,
+    /// [`MAX_THREADS`].
+    pub max_threads: u32,
+    /// [`MAX_PROCESSES`].
+    pub max_processes: u32,
+    /// [`MAX_REPEAT`].
+    pub max_repeat: u32,
+}
+
+/// The schema's limits.
+pub const LIMITS: Limits = Limits {
+    max_asyncio_tasks: MAX_ASYNCIO_TASKS,
+    max_tasks_other: MAX_TASKS_OTHER,
+    max_loop_block_ms: MAX_LOOP_BLOCK_MS,
+    max_threads: MAX_THREADS,
+    max_processes: MAX_PROCESSES,
+    max_repeat: MAX_REPEAT,
+};
 
 /// A complete, valid scenario.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -142,6 +251,9 @@ pub struct Params {
     pub payload_kb: u32,
     /// Which models to run, in page order.
     pub models: Vec<Model>,
+    /// Rounds to repeat each measurement; `None` means [`COMPARE_REPEAT`] for Compare all
+    /// and 1 for a single run.
+    pub repeat: Option<u32>,
     /// Run every model on I/O and CPU (and mixed, if chosen) and fill the matrix.
     pub compare: bool,
     /// A lab instead of a timing run.
@@ -171,6 +283,7 @@ impl Default for Params {
             pool: true,
             payload_kb: 1,
             models: Model::ALL.to_vec(),
+            repeat: None,
             compare: false,
             lab: Lab::None,
             increments: 100_000,
@@ -181,17 +294,44 @@ impl Default for Params {
     }
 }
 
+/// One measurement of a plan: a model on a workload, in a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// The model.
+    pub model: Model,
+    /// The workload.
+    pub workload: Workload,
+    /// The lab, if the step is one.
+    pub lab: Lab,
+    /// The round, from 0.
+    pub round: u32,
+}
+
 impl Params {
     /// Threads the threading model starts: `threads`, or one per task (at most 64).
     pub fn thread_count(&self) -> u32 {
         self.threads.unwrap_or(self.tasks.min(MAX_THREADS))
     }
 
-    /// Processes the multiprocessing model starts, given the machine's core count.
+    /// Processes the multiprocessing model starts, given the machine's core count: `processes`,
+    /// or one per core (at most 16), and never more than there are tasks.
     pub fn process_count(&self, cores: u32) -> u32 {
+        self.pool_size(cores).min(self.tasks)
+    }
+
+    /// The size of the process pool, whatever the tasks: `processes`, or one per core.
+    pub fn pool_size(&self, cores: u32) -> u32 {
         self.processes
             .unwrap_or(cores.clamp(1, MAX_PROCESSES))
             .min(MAX_PROCESSES)
+    }
+
+    /// Rounds each measurement of `action` is repeated.
+    pub fn rounds(&self, action: Action) -> u32 {
+        self.repeat.unwrap_or(match action {
+            Action::Compare => COMPARE_REPEAT,
+            _ => 1,
+        })
     }
 
     /// The same scenario with another workload.
@@ -202,9 +342,83 @@ impl Params {
         }
     }
 
-    /// How long an asyncio run of this scenario blocks the event loop, ms.
-    pub fn asyncio_freeze_ms(&self) -> u64 {
-        u64::from(self.tasks) * u64::from(self.workload.cpu_ms(self))
+    /// The workloads `action` measures.
+    pub fn workloads(&self, action: Action) -> Vec<Workload> {
+        match action {
+            Action::Compare if self.workload == Workload::Mixed => Workload::ALL.to_vec(),
+            Action::Compare => vec![Workload::Io, Workload::Cpu],
+            _ => vec![self.workload],
+        }
+    }
+
+    /// The models `action` runs, in page order.
+    pub fn models_for(&self, action: Action) -> Vec<Model> {
+        match action {
+            Action::Compare => Model::ALL.to_vec(),
+            Action::Sweep => vec![Model::Sequential, Model::Threading, Model::Multiprocessing],
+            Action::Run => match self.lab.model() {
+                Some(model) => vec![model],
+                None => self.models.clone(),
+            },
+        }
+    }
+
+    /// Every measurement of `action`, in the order they run: round after round, and within
+    /// a round each workload's models taking turns (sequential, asyncio, threading,
+    /// multiprocessing), so a burst of load elsewhere on the machine hits all of them alike.
+    /// A lab is one step. The sweep's own worker counts are the page's to vary.
+    pub fn plan(&self, action: Action) -> Vec<Step> {
+        if action == Action::Run {
+            if let Some(model) = self.lab.model() {
+                return vec![Step {
+                    model,
+                    workload: self.workload,
+                    lab: self.lab,
+                    round: 0,
+                }];
+            }
+        }
+        let models = self.models_for(action);
+        let workloads = self.workloads(action);
+        (0..self.rounds(action))
+            .flat_map(|round| {
+                let models = &models;
+                workloads.iter().flat_map(move |&workload| {
+                    models.iter().map(move |&model| Step {
+                        model,
+                        workload,
+                        lab: Lab::None,
+                        round,
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// The scenario one step of a plan runs, as a query: the step's workload and lab, and
+    /// none of the page's own parameters (compare, repeat, run, embed).
+    pub fn step_query(&self, step: &Step) -> String {
+        Params {
+            workload: step.workload,
+            lab: step.lab,
+            repeat: None,
+            compare: false,
+            run: false,
+            embed: false,
+            ..self.clone()
+        }
+        .to_query()
+    }
+
+    /// How long one run of `model` on `workload` holds the page's event loop, ms: the CPU
+    /// work that asyncio does on the page without awaiting. Zero for models that run
+    /// elsewhere. The one place the page's freeze budget is counted.
+    pub fn loop_block_ms(&self, model: Model, workload: Workload) -> u64 {
+        if model.on_page_loop() {
+            u64::from(self.tasks) * u64::from(workload.cpu_ms(self))
+        } else {
+            0
+        }
     }
 
     /// The query string for this scenario, with every parameter that differs from its default.
@@ -220,55 +434,128 @@ impl Params {
             .join("&")
     }
 
-    /// Problems that depend on the models chosen, not on one parameter alone.
-    pub fn check_models(&self) -> Vec<ParamError> {
+    /// Problems with `action` on this scenario that no one parameter has alone: a model's task
+    /// limit, and the page's freeze budget, checked against the runs `action` really makes.
+    pub fn check(&self, action: Action) -> Vec<ParamError> {
         let mut errors = Vec::new();
-        for model in &self.models {
-            if self.tasks > model.max_tasks() {
-                errors.push(ParamError::new(
-                    "tasks",
-                    &self.tasks.to_string(),
-                    &format!("1 to {} for {}", model.max_tasks(), model.name()),
-                    &format!(
-                        "{} runs at most {} tasks (asyncio alone runs up to {}); choose fewer tasks or only asyncio",
-                        model.name(),
-                        model.max_tasks(),
-                        MAX_ASYNCIO_TASKS
-                    ),
-                ));
-                break;
-            }
-        }
-        let cpu_ms = u64::from(self.workload.cpu_ms(self));
-        if self.models.contains(&Model::Asyncio) && self.asyncio_freeze_ms() > MAX_FREEZE_MS {
+        let plan = self.plan(action);
+        if let Some(model) = plan
+            .iter()
+            .map(|s| s.model)
+            .find(|m| self.tasks > m.max_tasks())
+        {
+            let how = match action {
+                Action::Run => "choose fewer tasks or only asyncio".to_string(),
+                _ => format!("{} runs it too", action_name(action)),
+            };
             errors.push(ParamError::new(
                 "tasks",
                 &self.tasks.to_string(),
-                &format!("tasks x cpu_ms at most {MAX_FREEZE_MS} ms for asyncio"),
+                &format!("1 to {} for {}", model.max_tasks(), model.name()),
                 &format!(
-                    "tasks x cpu_ms = {} x {} ms would freeze the page for {:.1} s; asyncio runs at most {} s of CPU work on the page's own thread: lower tasks or cpu_ms",
+                    "{} is more than {} runs ({} at most; asyncio alone runs up to {}); {how}",
                     self.tasks,
-                    cpu_ms,
-                    self.asyncio_freeze_ms() as f64 / 1000.0,
-                    MAX_FREEZE_MS / 1000
+                    model.name(),
+                    model.max_tasks(),
+                    MAX_ASYNCIO_TASKS
                 ),
             ));
         }
+        if let Some(step) = plan
+            .iter()
+            .max_by_key(|s| self.loop_block_ms(s.model, s.workload))
+        {
+            let block = self.loop_block_ms(step.model, step.workload);
+            if block > MAX_LOOP_BLOCK_MS {
+                let cpu = u64::from(step.workload.cpu_ms(self));
+                let tasks_fit = MAX_LOOP_BLOCK_MS / cpu.max(1);
+                let cpu_fits = MAX_LOOP_BLOCK_MS / u64::from(self.tasks.max(1));
+                let whose = match action {
+                    Action::Run => String::new(),
+                    _ => format!(" ({} runs asyncio on CPU work)", action_name(action)),
+                };
+                errors.push(ParamError::new(
+                    "tasks",
+                    &self.tasks.to_string(),
+                    &format!(
+                        "tasks x cpu_ms at most {} s for asyncio",
+                        MAX_LOOP_BLOCK_MS / 1000
+                    ),
+                    &format!(
+                        "asyncio would hold the page's event loop for {} x {cpu} ms = {}{whose}, {} over the {} s limit; use at most {tasks_fit} tasks, or cpu_ms {cpu_fits} or less",
+                        self.tasks,
+                        seconds(block),
+                        seconds(block - MAX_LOOP_BLOCK_MS),
+                        MAX_LOOP_BLOCK_MS / 1000
+                    ),
+                ));
+            }
+        }
         errors
+    }
+
+    /// Parameters this scenario sets (to something other than their default) that `action`
+    /// does not use, each with why: shown as a notice, never silently dropped.
+    pub fn ignored(&self, action: Action) -> Vec<Notice> {
+        let defaults = Params::default();
+        let set = |name: &str| spec(name).is_some_and(|s| (s.get)(self) != (s.get)(&defaults));
+        let mut why: Vec<(&'static str, String)> = Vec::new();
+        match action {
+            Action::Compare => {
+                for name in ["models", "lab"] {
+                    why.push((name, "Compare all runs every model, without a lab".into()));
+                }
+            }
+            Action::Sweep => {
+                for name in ["models", "lab", "threads", "processes"] {
+                    why.push((
+                        name,
+                        "the sweep runs threads and processes at 1, 2, 4, … workers".into(),
+                    ));
+                }
+            }
+            Action::Run => {
+                if self.lab != Lab::None {
+                    let lab = self.lab.name();
+                    for name in ["models", "repeat"] {
+                        why.push((name, format!("the {lab} lab runs on its own")));
+                    }
+                }
+            }
+        }
+        why.into_iter()
+            .filter(|(name, _)| set(name))
+            .map(|(name, reason)| Notice {
+                name: name.to_string(),
+                message: format!("{name} is not used: {reason}."),
+            })
+            .collect()
     }
 }
 
-/// The most threads the threading model starts.
-pub const MAX_THREADS: u32 = 64;
-/// The most processes the multiprocessing model starts.
-pub const MAX_PROCESSES: u32 = 16;
+/// A duration for a message: "180 ms", or "10.2 s" from a second up.
+fn seconds(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Run => "Run",
+        Action::Compare => "Compare all",
+        Action::Sweep => "the sweep",
+    }
+}
 
 /// One problem with one parameter.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ParamError {
     /// The parameter's name, as in the URL.
     pub name: String,
-    /// The value that was given, as given.
+    /// The value that was given, as given (at most 40 characters).
     pub value: String,
     /// The valid range or choices, in words.
     pub range: String,
@@ -280,11 +567,20 @@ impl ParamError {
     fn new(name: &str, value: &str, range: &str, detail: &str) -> Self {
         ParamError {
             name: name.to_string(),
-            value: value.to_string(),
+            value: clip(value),
             range: range.to_string(),
             message: format!("{name}: {detail} (valid: {range})"),
         }
     }
+}
+
+/// A parameter that is valid but not used by what the page was asked to do.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Notice {
+    /// The parameter's name, as in the URL.
+    pub name: String,
+    /// A sentence naming it and saying why it is not used.
+    pub message: String,
 }
 
 /// The kind of value a parameter takes.
@@ -327,6 +623,8 @@ pub struct ParamSpec {
     pub kind: Kind,
     /// Where the form shows it: `scenario`, `threading`, `multiprocessing`, `asyncio`, `lab`, `page`.
     pub group: &'static str,
+    /// Whether a beginner sees it at first; the others are one click away.
+    pub basic: bool,
     #[serde(skip)]
     get: fn(&Params) -> String,
     #[serde(skip)]
@@ -355,6 +653,11 @@ impl ParamSpec {
     /// The default value, as it appears in a URL.
     pub fn default_value(&self) -> String {
         (self.get)(&Params::default())
+    }
+
+    /// This parameter's value in `params`, as it appears in a URL.
+    pub fn value(&self, params: &Params) -> String {
+        (self.get)(params)
     }
 
     fn apply(&self, params: &mut Params, raw: &str) -> Result<(), ParamError> {
@@ -390,8 +693,18 @@ impl ParamSpec {
                 if items.is_empty() {
                     return Err(bad("is empty".into()));
                 }
-                if let Some(unknown) = items.iter().find(|s| !choices.contains(&s.as_str())) {
-                    return Err(bad(format!("{:?} is not a choice", clip(unknown))));
+                let unknown: Vec<String> = items
+                    .iter()
+                    .filter(|s| !choices.contains(&s.as_str()))
+                    .map(|s| format!("{:?}", clip(s)))
+                    .collect();
+                if !unknown.is_empty() {
+                    let (them, are) = if unknown.len() == 1 {
+                        (unknown[0].clone(), "is")
+                    } else {
+                        (unknown.join(", "), "are")
+                    };
+                    return Err(bad(format!("{them} {are} not a choice")));
                 }
                 (self.set)(params, &items.join(",")).map_err(|()| bad("is not valid".into()))
             }
@@ -440,11 +753,17 @@ fn opt_num(s: &str) -> Result<Option<u32>, ()> {
     }
 }
 
-const WORKLOADS: &[&str] = &["io", "cpu", "mixed"];
-const MODELS: &[&str] = &["sequential", "asyncio", "threading", "multiprocessing"];
+fn opt_text(n: Option<u32>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// An enum value by its URL name: the schema's choices are the enum's own names.
+fn named<T: std::str::FromStr>(v: &str) -> Result<T, ()> {
+    v.parse().map_err(|_| ())
+}
+
 const ON_OFF: &[&str] = &["on", "off"];
 const FLAG: &[&str] = &["0", "1"];
-const LABS: &[&str] = &["none", "race", "isolation"];
 
 /// The schema: every parameter, in the order of the URL contract.
 pub const SCHEMA: &[ParamSpec] = &[
@@ -453,16 +772,14 @@ pub const SCHEMA: &[ParamSpec] = &[
         label: "Workload",
         unit: "",
         help: "io: each task waits; cpu: each task computes; mixed: waits, then computes.",
-        kind: Kind::Choice { choices: WORKLOADS },
+        kind: Kind::Choice {
+            choices: Workload::NAMES,
+        },
         group: "scenario",
+        basic: true,
         get: |p| p.workload.name().to_string(),
         set: |p, v| {
-            p.workload = match v {
-                "io" => Workload::Io,
-                "cpu" => Workload::Cpu,
-                "mixed" => Workload::Mixed,
-                _ => return Err(()),
-            };
+            p.workload = named(v)?;
             Ok(())
         },
     },
@@ -477,6 +794,7 @@ pub const SCHEMA: &[ParamSpec] = &[
             optional: false,
         },
         group: "scenario",
+        basic: true,
         get: |p| p.tasks.to_string(),
         set: |p, v| {
             p.tasks = num(v)?;
@@ -494,6 +812,7 @@ pub const SCHEMA: &[ParamSpec] = &[
             optional: false,
         },
         group: "scenario",
+        basic: true,
         get: |p| p.io_ms.to_string(),
         set: |p, v| {
             p.io_ms = num(v)?;
@@ -511,6 +830,7 @@ pub const SCHEMA: &[ParamSpec] = &[
             optional: false,
         },
         group: "scenario",
+        basic: true,
         get: |p| p.cpu_ms.to_string(),
         set: |p, v| {
             p.cpu_ms = num(v)?;
@@ -528,7 +848,8 @@ pub const SCHEMA: &[ParamSpec] = &[
             optional: true,
         },
         group: "threading",
-        get: |p| p.threads.map(|n| n.to_string()).unwrap_or_default(),
+        basic: false,
+        get: |p| opt_text(p.threads),
         set: |p, v| {
             p.threads = opt_num(v)?;
             Ok(())
@@ -545,7 +866,8 @@ pub const SCHEMA: &[ParamSpec] = &[
             optional: true,
         },
         group: "multiprocessing",
-        get: |p| p.processes.map(|n| n.to_string()).unwrap_or_default(),
+        basic: false,
+        get: |p| opt_text(p.processes),
         set: |p, v| {
             p.processes = opt_num(v)?;
             Ok(())
@@ -558,6 +880,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         help: "on: one thread runs Python code at a time (CPython); off: free-threaded Python.",
         kind: Kind::Choice { choices: ON_OFF },
         group: "threading",
+        basic: false,
         get: |p| on_off(p.gil),
         set: |p, v| {
             p.gil = v == "on";
@@ -575,6 +898,7 @@ pub const SCHEMA: &[ParamSpec] = &[
             optional: false,
         },
         group: "threading",
+        basic: false,
         get: |p| p.switch_ms.to_string(),
         set: |p, v| {
             p.switch_ms = num(v)?;
@@ -592,6 +916,7 @@ pub const SCHEMA: &[ParamSpec] = &[
             optional: false,
         },
         group: "asyncio",
+        basic: false,
         get: |p| p.yield_ms.to_string(),
         set: |p, v| {
             p.yield_ms = num(v)?;
@@ -605,6 +930,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         help: "on: a Pool of processes takes tasks as they free up; off: one Process per task.",
         kind: Kind::Choice { choices: ON_OFF },
         group: "multiprocessing",
+        basic: false,
         get: |p| on_off(p.pool),
         set: |p, v| {
             p.pool = v == "on";
@@ -622,6 +948,7 @@ pub const SCHEMA: &[ParamSpec] = &[
             optional: false,
         },
         group: "multiprocessing",
+        basic: false,
         get: |p| p.payload_kb.to_string(),
         set: |p, v| {
             p.payload_kb = num(v)?;
@@ -633,8 +960,11 @@ pub const SCHEMA: &[ParamSpec] = &[
         label: "Models",
         unit: "",
         help: "Which models to run.",
-        kind: Kind::List { choices: MODELS },
+        kind: Kind::List {
+            choices: Model::NAMES,
+        },
         group: "scenario",
+        basic: true,
         get: |p| {
             p.models
                 .iter()
@@ -646,9 +976,28 @@ pub const SCHEMA: &[ParamSpec] = &[
             // Page order, each model once, whatever order the URL gives.
             let given: Vec<&str> = v.split(',').collect();
             p.models = Model::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|m| given.contains(&m.name()))
                 .collect();
+            Ok(())
+        },
+    },
+    ParamSpec {
+        name: "repeat",
+        label: "Repeat",
+        unit: "rounds",
+        help: "How many rounds to measure, the models taking turns in each; speedups are the median of the rounds. Empty: 3 for Compare all, 1 for Run.",
+        kind: Kind::Int {
+            min: 1,
+            max: MAX_REPEAT,
+            optional: true,
+        },
+        group: "scenario",
+        basic: false,
+        get: |p| opt_text(p.repeat),
+        set: |p, v| {
+            p.repeat = opt_num(v)?;
             Ok(())
         },
     },
@@ -659,6 +1008,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         help: "1: run every model on I/O and CPU work (and mixed, if chosen) and fill the matrix.",
         kind: Kind::Choice { choices: FLAG },
         group: "page",
+        basic: false,
         get: |p| flag(p.compare),
         set: |p, v| {
             p.compare = v == "1";
@@ -669,23 +1019,15 @@ pub const SCHEMA: &[ParamSpec] = &[
         name: "lab",
         label: "Lab",
         unit: "",
-        help: "race: threads share a counter; isolation: processes do not.",
-        kind: Kind::Choice { choices: LABS },
-        group: "lab",
-        get: |p| {
-            match p.lab {
-                Lab::None => "none",
-                Lab::Race => "race",
-                Lab::Isolation => "isolation",
-            }
-            .to_string()
+        help: "race: threads update shared data; isolation: processes share nothing.",
+        kind: Kind::Choice {
+            choices: Lab::NAMES,
         },
+        group: "lab",
+        basic: false,
+        get: |p| p.lab.name().to_string(),
         set: |p, v| {
-            p.lab = match v {
-                "race" => Lab::Race,
-                "isolation" => Lab::Isolation,
-                _ => Lab::None,
-            };
+            p.lab = named(v)?;
             Ok(())
         },
     },
@@ -693,13 +1035,14 @@ pub const SCHEMA: &[ParamSpec] = &[
         name: "increments",
         label: "Increments",
         unit: "",
-        help: "Race lab: how many times each thread adds 1 to the shared counter.",
+        help: "Race lab: how many updates each thread makes; isolation lab: how much each process adds.",
         kind: Kind::Int {
             min: 1,
             max: 10_000_000,
             optional: false,
         },
         group: "lab",
+        basic: false,
         get: |p| p.increments.to_string(),
         set: |p, v| {
             p.increments = num(v)?;
@@ -713,6 +1056,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         help: "Isolation lab: also add to a counter in shared memory, guarded by a lock (multiprocessing.Value).",
         kind: Kind::Choice { choices: ON_OFF },
         group: "lab",
+        basic: false,
         get: |p| on_off(p.shared),
         set: |p, v| {
             p.shared = v == "on";
@@ -726,6 +1070,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         help: "1: start the run when the page opens.",
         kind: Kind::Choice { choices: FLAG },
         group: "page",
+        basic: false,
         get: |p| flag(p.run),
         set: |p, v| {
             p.run = v == "1";
@@ -739,6 +1084,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         help: "1: the compact view for embedding in a course page.",
         kind: Kind::Choice { choices: FLAG },
         group: "page",
+        basic: false,
         get: |p| flag(p.embed),
         set: |p, v| {
             p.embed = v == "1";
@@ -757,8 +1103,15 @@ pub fn spec(name: &str) -> Option<&'static ParamSpec> {
 pub struct Parsed {
     /// The valid parameters applied over the defaults.
     pub params: Params,
-    /// One entry per problem; empty when the scenario is valid as given.
+    /// One entry per problem, at most [`MAX_ERRORS`]; empty when the scenario is valid.
     pub errors: Vec<ParamError>,
+    /// Problems past the first [`MAX_ERRORS`], counted, not listed.
+    pub more: usize,
+    /// Each parameter as given, by name (the first time it was given), for the form to
+    /// show: what the user typed is kept even when it is not valid.
+    pub raw: Vec<(String, String)>,
+    /// Valid parameters the action does not use.
+    pub notices: Vec<Notice>,
 }
 
 impl Parsed {
@@ -770,21 +1123,59 @@ impl Parsed {
             Err(self.errors)
         }
     }
+
+    /// Every error's message in one text, capped: the first [`MAX_ERRORS`], then how many more.
+    pub fn message(&self) -> String {
+        let mut text = self
+            .errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if self.more > 0 {
+            text.push_str(&format!("; and {} more", self.more));
+        }
+        text
+    }
 }
 
-/// Parse a query string (with or without the leading `?`).
-///
-/// Every valid parameter is applied; every invalid, unknown or repeated one gives a
-/// [`ParamError`] and keeps its default. Never panics, whatever the input.
+/// Parse a query string (with or without the leading `?`) for a single run, or for
+/// Compare all when it says `compare=1`. See [`parse_for`].
 pub fn parse_query(query: &str) -> Parsed {
+    let mut parsed = parse_raw(query);
+    let action = if parsed.params.compare {
+        Action::Compare
+    } else {
+        Action::Run
+    };
+    finish(&mut parsed, action);
+    parsed
+}
+
+/// Parse a query string for `action`: every valid parameter is applied; every invalid,
+/// unknown or repeated one gives a [`ParamError`] and keeps its default; then the
+/// checks that concern `action` as a whole ([`Params::check`]). Never panics, whatever
+/// the input.
+pub fn parse_action(query: &str, action: Action) -> Parsed {
+    let mut parsed = parse_raw(query);
+    finish(&mut parsed, action);
+    parsed
+}
+
+fn finish(parsed: &mut Parsed, action: Action) {
+    if parsed.errors.is_empty() && parsed.more == 0 {
+        parsed.errors = parsed.params.check(action);
+    }
+    parsed.notices = parsed.params.ignored(action);
+}
+
+/// Apply every parameter of `query`, collecting the problems of each one alone.
+fn parse_raw(query: &str) -> Parsed {
     let mut params = Params::default();
     let mut errors = Vec::new();
-    let mut seen: Vec<&'static str> = Vec::new();
+    let mut raw: Vec<(String, String)> = Vec::new();
     let query = query.strip_prefix('?').unwrap_or(query);
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (raw_key, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = percent_decode(raw_key);
-        let value = percent_decode(raw_value);
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
         let Some(spec) = spec(key.trim()) else {
             // A pair with no name ("=5", "%20=5") still gets one, so its error names it.
             let name = if key.trim().is_empty() {
@@ -803,7 +1194,7 @@ pub fn parse_query(query: &str) -> Parsed {
             });
             continue;
         };
-        if seen.contains(&spec.name) {
+        if raw.iter().any(|(n, _)| n == spec.name) {
             errors.push(ParamError::new(
                 spec.name,
                 &value,
@@ -812,15 +1203,20 @@ pub fn parse_query(query: &str) -> Parsed {
             ));
             continue;
         }
-        seen.push(spec.name);
+        raw.push((spec.name.to_string(), value.to_string()));
         if let Err(e) = spec.apply(&mut params, &value) {
             errors.push(e);
         }
     }
-    if errors.is_empty() {
-        errors = params.check_models();
+    let more = errors.len().saturating_sub(MAX_ERRORS);
+    errors.truncate(MAX_ERRORS);
+    Parsed {
+        params,
+        errors,
+        more,
+        raw,
+        notices: Vec::new(),
     }
-    Parsed { params, errors }
 }
 
 /// The name an error gives a pair that has none, as in `=5`.
@@ -830,33 +1226,19 @@ fn names() -> Vec<&'static str> {
     SCHEMA.iter().map(|s| s.name).collect()
 }
 
-/// Decode `%XX` escapes and `+` as a space; invalid escapes and bytes are kept as text.
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                // Two hex digits exactly: from_str_radix alone would take "%+5" as 0x05.
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
+/// The query string for the form's raw values: every parameter whose text differs from its
+/// default, in schema order, so permalinks are short and stable. Values are kept as typed.
+pub fn query_from_raw(raw: &[(String, String)]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for spec in SCHEMA {
+        if let Some((_, v)) = raw.iter().find(|(n, _)| n == spec.name) {
+            if *v != spec.default_value() {
+                out.append_pair(spec.name, v);
             }
-            b => out.push(b),
         }
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    // Commas are legal in a query; keep model lists readable.
+    out.finish().replace("%2C", ",")
 }
 
 #[cfg(test)]
@@ -987,13 +1369,128 @@ mod tests {
         assert_eq!(Params::default().to_query(), "");
     }
 
-    /// Percent escapes decode; broken escapes stay as text instead of failing.
+    /// Escapes decode as a browser's URLSearchParams decodes them (`+` is a space, a broken
+    /// escape stays as text), and the form's raw values survive the trip back to a query.
     #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("a%2Cb+c"), "a,b c");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%E2%9C%93"), "✓");
+    fn decoding_and_raw_values() {
+        let parsed = parse_query("models=asyncio%2Cthreading+&tasks=%zz");
+        assert_eq!(parsed.params.models, [Model::Asyncio, Model::Threading]);
+        assert_eq!(parsed.raw[1], ("tasks".to_string(), "%zz".to_string()));
+        assert_eq!(parsed.errors[0].name, "tasks");
+        let q = query_from_raw(&parsed.raw);
+        assert_eq!(q, "tasks=%25zz&models=asyncio,threading+");
+        let mut again = parse_query(&q).raw;
+        again.sort();
+        let mut raw = parsed.raw;
+        raw.sort();
+        assert_eq!(again, raw);
+    }
+
+    /// A repeated key is refused by name, and the form is given the first value.
+    #[test]
+    fn repeated_key_keeps_the_first_raw_value() {
+        let parsed = parse_query("tasks=4&tasks=5");
+        assert_eq!(parsed.raw, [("tasks".to_string(), "4".to_string())]);
+        assert_eq!(parsed.errors.len(), 1);
+    }
+
+    /// Thousands of bad parameters give a few messages and a count, not megabytes of text.
+    #[test]
+    fn errors_are_capped() {
+        let query: String = (0..12_500).map(|i| format!("bad{i}=1&")).collect();
+        let parsed = parse_query(&query);
+        assert_eq!(parsed.errors.len(), MAX_ERRORS);
+        assert_eq!(parsed.more, 12_500 - MAX_ERRORS);
+        let text = parsed.message();
+        assert!(
+            text.ends_with(&format!("and {} more", 12_500 - MAX_ERRORS)),
+            "{text}"
+        );
+        assert!(text.len() < 10_000, "{} bytes", text.len());
+    }
+
+    /// Compare all checks the runs it really makes: every model, on CPU work too, whatever
+    /// `models` and `workload` say.
+    #[test]
+    fn compare_checks_every_model_it_runs() {
+        let e = parse_query("compare=1&models=sequential&workload=io&tasks=8&cpu_ms=2000").errors;
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].message.contains("asyncio") && e[0].message.contains("Compare all"),
+            "{e:?}"
+        );
+        let e = parse_query("compare=1&models=asyncio&tasks=10000").errors;
+        assert_eq!(e[0].name, "tasks");
+        assert!(e[0].message.contains("sequential"), "{e:?}");
+        assert!(parse_query("compare=1&tasks=8&cpu_ms=1250")
+            .errors
+            .is_empty());
+    }
+
+    /// The freeze message says by how much a run exceeds the limit and what would fit.
+    #[test]
+    fn freeze_message_says_how_far_over() {
+        let e = parse_query("models=asyncio&workload=cpu&tasks=51&cpu_ms=200").errors;
+        let m = &e[0].message;
+        assert!(m.contains("10.2 s") && m.contains("200 ms over"), "{m}");
+        assert!(
+            m.contains("at most 50 tasks") && m.contains("cpu_ms 196"),
+            "{m}"
+        );
+    }
+
+    /// Plans interleave the models within each round; a lab is one step on its model.
+    #[test]
+    fn plans() {
+        let p = parse_query("compare=1&repeat=2").params;
+        let plan = p.plan(Action::Compare);
+        assert_eq!(plan.len(), 2 * 2 * 4);
+        let first: Vec<_> = plan[..4].iter().map(|s| s.model.name()).collect();
+        assert_eq!(
+            first,
+            ["sequential", "asyncio", "threading", "multiprocessing"]
+        );
+        assert_eq!(plan[8].round, 1);
+        assert_eq!(Params::default().plan(Action::Compare).len(), 3 * 2 * 4);
+        assert_eq!(Params::default().plan(Action::Run).len(), 4);
+        let lab = parse_query("lab=race&models=asyncio")
+            .params
+            .plan(Action::Run);
+        assert_eq!(lab.len(), 1);
+        assert_eq!(lab[0].model, Model::Threading);
+        assert_eq!(
+            parse_query("workload=mixed")
+                .params
+                .workloads(Action::Compare)
+                .len(),
+            3
+        );
+    }
+
+    /// Parameters an action does not use are named in a notice, never dropped silently.
+    #[test]
+    fn ignored_parameters_are_named() {
+        let parsed = parse_query("compare=1&lab=race");
+        assert_eq!(parsed.notices.len(), 1);
+        assert_eq!(parsed.notices[0].name, "lab");
+        assert!(parse_query("compare=1").notices.is_empty());
+        let run = parse_query("lab=race&models=asyncio");
+        assert_eq!(run.notices[0].name, "models");
+    }
+
+    /// Derived counts: threads one per task up to 64, processes one per core up to 16 and
+    /// never more than the tasks; repeat 3 for Compare all, 1 for Run.
+    #[test]
+    fn derived_counts() {
+        let p = parse_query("tasks=100").params;
+        assert_eq!(p.thread_count(), MAX_THREADS);
+        assert_eq!(p.process_count(4), 4);
+        assert_eq!(parse_query("tasks=3").params.process_count(8), 3);
+        assert_eq!(parse_query("processes=40").errors[0].name, "processes");
+        assert_eq!(p.rounds(Action::Compare), COMPARE_REPEAT);
+        assert_eq!(p.rounds(Action::Run), 1);
+        assert_eq!(parse_query("repeat=5").params.rounds(Action::Run), 5);
+        assert_eq!(parse_query("repeat=21").errors[0].name, "repeat");
     }
 
     /// The schema's defaults are valid values of their own ranges.
@@ -1106,7 +1603,7 @@ mod tests {
         /// trip), or errors that each name a parameter and start with that name.
         fn check(query: &str, parsed: &Parsed) -> Result<(), TestCaseError> {
             if parsed.errors.is_empty() {
-                prop_assert!(parsed.params.check_models().is_empty(), "{query:?}");
+                prop_assert!(parsed.params.check(Action::Run).is_empty(), "{query:?}");
                 let again = parse_query(&parsed.params.to_query());
                 prop_assert_eq!(again.ok(), Ok(parsed.params.clone()), "{:?}", query);
                 return Ok(());
@@ -1128,11 +1625,6 @@ mod tests {
             Ok(())
         }
 
-        /// Percent-encode every byte, as the most careful client would.
-        fn encode_all(s: &str) -> String {
-            s.bytes().map(|b| format!("%{b:02X}")).collect()
-        }
-
         proptest! {
             #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
 
@@ -1148,10 +1640,18 @@ mod tests {
             fn hostile_queries_name_every_bad_parameter(q in query()) {
                 let parsed = parse_query(&q);
                 check(&q, &parsed)?;
+                prop_assert!(parsed.errors.len() <= MAX_ERRORS);
+                if parsed.more > 0 {
+                    // Past the cap the rest are counted, not named.
+                    return Ok(());
+                }
                 let body = q.strip_prefix('?').unwrap_or(&q);
                 for pair in body.split('&').filter(|p| !p.is_empty()) {
                     let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                    let k = percent_decode(k);
+                    let k: String = form_urlencoded::parse(format!("{k}=").as_bytes())
+                        .next()
+                        .map(|(k, _)| k.into_owned())
+                        .unwrap_or_default();
                     let Some(s) = spec(k.trim()) else {
                         let name = if k.trim().is_empty() { NO_NAME.to_string() } else { clip(&k) };
                         let named = parsed.errors.iter().any(|e| e.name == name);
@@ -1168,34 +1668,14 @@ mod tests {
                     }
                 }
             }
-
-            /// percent_decode never panics, and decodes any fully escaped string to itself.
-            #[test]
-            fn percent_decode_inverts_full_escaping(s in any::<String>()) {
-                prop_assert_eq!(percent_decode(&encode_all(&s)), s.clone());
-                let _ = percent_decode(&s);
-            }
-
-            /// Text with no '%' or '+' decodes to itself; a '%' not followed by two hex digits
-            /// stays a '%' (and a '+' after it is still a space).
-            #[test]
-            fn percent_decode_leaves_plain_text_and_broken_escapes(
-                s in "[^%+]{0,40}",
-                a in "[^0-9A-Fa-f%]",
-                b in "[0-9A-Fa-f]?",
-            ) {
-                prop_assert_eq!(percent_decode(&s), s.clone());
-                let a_decoded = a.replace('+', " ");
-                prop_assert_eq!(percent_decode(&format!("%{a}{b}{s}")), format!("%{a_decoded}{b}{s}"));
-                prop_assert_eq!(percent_decode(&format!("%{b}{a}{s}")), format!("%{b}{a_decoded}{s}"));
-            }
         }
 
         /// Any valid scenario: models, then a task count and CPU time within their limits.
         fn valid_params() -> impl Strategy<Value = Params> {
             let models = prop::collection::vec(any::<bool>(), 4).prop_map(|on| {
                 let chosen: Vec<Model> = Model::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .zip(on)
                     .filter_map(|(m, on)| on.then_some(m))
                     .collect();
@@ -1231,6 +1711,7 @@ mod tests {
                     any::<bool>(),
                     any::<bool>(),
                     any::<bool>(),
+                    prop::option::of(1..=MAX_REPEAT),
                 ),
             );
             (scenario, rest).prop_map(
@@ -1239,11 +1720,9 @@ mod tests {
                     (
                         (gil, switch_ms, yield_ms, pool, payload_kb),
                         (compare, lab),
-                        (increments, shared, run, embed),
+                        (increments, shared, run, embed, repeat),
                     ),
                 )| {
-                    let most = models.iter().map(|m| m.max_tasks()).min().unwrap_or(1);
-                    let tasks = tasks.min(most);
                     let mut p = Params {
                         workload,
                         tasks,
@@ -1257,6 +1736,7 @@ mod tests {
                         pool,
                         payload_kb,
                         models,
+                        repeat,
                         compare,
                         lab,
                         increments,
@@ -1264,8 +1744,25 @@ mod tests {
                         run,
                         embed,
                     };
-                    if p.models.contains(&Model::Asyncio) && p.asyncio_freeze_ms() > MAX_FREEZE_MS {
-                        p.cpu_ms = (MAX_FREEZE_MS / u64::from(tasks)) as u32;
+                    let action = if p.compare {
+                        Action::Compare
+                    } else {
+                        Action::Run
+                    };
+                    let most = p
+                        .models_for(action)
+                        .iter()
+                        .map(|m| m.max_tasks())
+                        .min()
+                        .unwrap_or(1);
+                    p.tasks = p.tasks.min(most);
+                    let block = p
+                        .plan(action)
+                        .iter()
+                        .map(|s| p.loop_block_ms(s.model, s.workload))
+                        .max();
+                    if block.unwrap_or(0) > MAX_LOOP_BLOCK_MS {
+                        p.cpu_ms = (MAX_LOOP_BLOCK_MS / u64::from(p.tasks)) as u32;
                     }
                     p
                 },
@@ -1276,7 +1773,7 @@ mod tests {
             /// Round trip: any valid scenario, written as a query, parses back to itself.
             #[test]
             fn valid_params_round_trip(p in valid_params()) {
-                prop_assert!(p.check_models().is_empty(), "{p:?}");
+                prop_assert!(p.check(Action::Run).is_empty(), "{p:?}");
                 let q = p.to_query();
                 prop_assert_eq!(parse_query(&q).ok(), Ok(p.clone()), "{}", q);
                 prop_assert_eq!(parse_query(&format!("?{q}")).ok(), Ok(p));
@@ -1295,11 +1792,9 @@ mod tests {
         }
     }
 
-    /// Found by the properties above: "%+5" is not an escape (from_str_radix takes "+5").
+    /// Found by the properties above: "%+5" is not an escape; the tasks error names it.
     #[test]
     fn a_sign_is_not_a_hex_digit() {
-        assert_eq!(percent_decode("%+5"), "% 5");
-        assert_eq!(percent_decode("%-1"), "%-1");
         assert_eq!(parse_query("tasks=%+5").errors[0].name, "tasks");
     }
 }

@@ -1114,7 +1114,7 @@ mod tests {
     /// at least tasks x io_ms (the waits cannot overlap in a plain for loop).
     #[test]
     fn sequential_runs_every_workload() {
-        for workload in Workload::ALL {
+        for &workload in Workload::ALL {
             let p = small(workload);
             let Some(run) = run_scenario(&p, Model::Sequential) else {
                 return;
@@ -1194,7 +1194,7 @@ mod tests {
     /// CPU work takes turns (about tasks x cpu_ms).
     #[test]
     fn threading_one_thread_per_task() {
-        for workload in Workload::ALL {
+        for &workload in Workload::ALL {
             let p = Params {
                 tasks: 4,
                 io_ms: 40,
@@ -1226,7 +1226,7 @@ mod tests {
     /// take two rounds, and every workload runs.
     #[test]
     fn threading_pool_when_threads_are_fewer() {
-        for workload in Workload::ALL {
+        for &workload in Workload::ALL {
             let p = Params {
                 tasks: 4,
                 io_ms: 40,
@@ -1276,7 +1276,7 @@ mod tests {
     /// payload reaches the parent.
     #[test]
     fn multiprocessing_pool() {
-        for workload in Workload::ALL {
+        for &workload in Workload::ALL {
             let p = Params {
                 pool: true,
                 processes: Some(2),
@@ -1323,7 +1323,7 @@ mod tests {
     /// come back through a Queue.
     #[test]
     fn multiprocessing_process_per_task() {
-        for workload in Workload::ALL {
+        for &workload in Workload::ALL {
             let p = Params {
                 pool: false,
                 payload_kb: 2,
@@ -1402,7 +1402,7 @@ mod tests {
             pool: false,
             ..small(Workload::Mixed)
         };
-        for model in Model::ALL {
+        for &model in Model::ALL {
             let code = script(&p, model);
             assert!(
                 code.contains("1 task that waits 0 ms, then computes"),
@@ -1430,8 +1430,8 @@ mod tests {
     #[test]
     fn scripts_are_tidy() {
         let mut all = Vec::new();
-        for model in Model::ALL {
-            for workload in Workload::ALL {
+        for &model in Model::ALL {
+            for &workload in Workload::ALL {
                 for (pool, gil, yield_ms) in [(true, true, 0), (false, false, 10)] {
                     let p = Params {
                         pool,

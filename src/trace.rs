@@ -1,14 +1,35 @@
 //! What a run leaves behind: spans on lanes, on one clock. Views draw only from a [`Trace`].
 //!
-//! Models record spans with absolute times from [`crate::clock::now_ms`]; the trace stores
-//! them relative to the run's start, so `start_ms` 0 is the moment the run began.
+//! Models record spans with absolute times from their [`crate::clock::Clock`]; the trace
+//! stores them relative to the run's start, so `start_ms` 0 is the moment the run began.
+//! Every lane also counts the kernel iterations it computed, so the speed each context
+//! really ran at (a page, a thread, a process) can be set beside the calibration.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
+use strum::{IntoStaticStr, VariantArray, VariantNames};
+
+/// The label of the lane that shows the page's event-loop lag, in every trace that has one.
+pub const LAG_LANE: &str = "event loop lag";
+
+/// Lateness shorter than this is not worth a `blocked` mark on the timeline, ms.
+pub const MIN_BLOCKED_MS: f64 = 0.5;
 
 /// What a lane was doing during a span.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    VariantArray,
+    VariantNames,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum State {
     /// Computing.
     Running,
@@ -26,18 +47,18 @@ pub enum State {
 
 impl State {
     /// Every state, in legend order.
-    pub const ALL: [State; 6] = [
-        State::Running,
-        State::IoWait,
-        State::GilWait,
-        State::Spawn,
-        State::Ipc,
-        State::Blocked,
-    ];
+    pub const ALL: &'static [State] = <State as VariantArray>::VARIANTS;
+    /// Every state's name, in legend order.
+    pub const NAMES: &'static [&'static str] = <State as VariantNames>::VARIANTS;
+
+    /// The name used in traces and by the views.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// One interval of one lane.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Span {
     /// The lane (task, thread or process) it belongs to.
     pub lane: u32,
@@ -52,7 +73,7 @@ pub struct Span {
 }
 
 /// Everything a run measured.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
     /// The absolute time (epoch ms) the run began; spans are relative to it.
     pub origin_ms: f64,
@@ -62,6 +83,9 @@ pub struct Trace {
     pub lanes: Vec<String>,
     /// Every span, in the order recorded.
     pub spans: Vec<Span>,
+    /// Kernel iterations computed on each lane, indexed like [`Trace::lanes`].
+    #[serde(default)]
+    pub iters: Vec<u64>,
 }
 
 impl Trace {
@@ -72,6 +96,7 @@ impl Trace {
             wall_ms: 0.0,
             lanes: Vec::new(),
             spans: Vec::new(),
+            iters: Vec::new(),
         }
     }
 
@@ -104,9 +129,65 @@ impl Trace {
         });
     }
 
-    /// Add spans already relative to this trace's origin (from another recorder).
-    pub fn extend(&mut self, spans: impl IntoIterator<Item = Span>) {
-        self.spans.extend(spans);
+    /// Record that a lane could have gone on at absolute time `from` but went on only at
+    /// `to` (its loop was busy elsewhere), if the wait is worth a mark.
+    pub fn record_late(&mut self, lane: u32, task: Option<u32>, from: f64, to: f64) {
+        if to - from >= MIN_BLOCKED_MS {
+            self.record(lane, task, State::Blocked, from, to);
+        }
+    }
+
+    /// Count `n` kernel iterations computed on `lane`.
+    pub fn add_iters(&mut self, lane: u32, n: u64) {
+        let lane = lane as usize;
+        if self.iters.len() <= lane {
+            self.iters.resize(lane + 1, 0);
+        }
+        self.iters[lane] += n;
+    }
+
+    /// The kernel speed `lane` computed at, iterations per ms of its `running` time; `None`
+    /// for a lane that computed nothing measurable.
+    pub fn speed(&self, lane: u32) -> Option<f64> {
+        let iters = *self.iters.get(lane as usize)?;
+        let ms: f64 = self
+            .spans
+            .iter()
+            .filter(|s| s.lane == lane && s.state == State::Running)
+            .map(|s| s.end_ms - s.start_ms)
+            .sum();
+        (iters > 0 && ms >= 1.0).then(|| iters as f64 / ms)
+    }
+
+    /// Add the page's event-loop lag as its own lane: each late stretch (absolute `[from,
+    /// to]`) becomes a `blocked` span, clipped to the run.
+    pub fn add_lag_lane(&mut self, late: &[(f64, f64)]) {
+        let lane = self.add_lane(LAG_LANE.to_string());
+        for &(from, to) in late {
+            let start = (from - self.origin_ms).max(0.0);
+            let end = (to - self.origin_ms).min(self.wall_ms);
+            if end > 0.0 && start < self.wall_ms {
+                self.spans.push(Span {
+                    lane,
+                    task: None,
+                    state: State::Blocked,
+                    start_ms: start,
+                    end_ms: end.max(start),
+                });
+            }
+        }
+    }
+
+    /// Shift the run's start back to absolute time `origin`, keeping every span where it
+    /// was in absolute time: for set-up that happened before the model's own start.
+    pub fn start_earlier(&mut self, origin: f64) {
+        let shift = self.origin_ms - origin;
+        for s in &mut self.spans {
+            s.start_ms += shift;
+            s.end_ms += shift;
+        }
+        self.origin_ms = origin;
+        self.wall_ms += shift;
     }
 
     /// Close the trace at absolute time `end`.
@@ -201,14 +282,14 @@ impl<'a> Progress<'a> {
         }
     }
 
-    /// Something happened: report a snapshot if the last one is old enough. A trace with
-    /// more than [`Progress::MAX_SPANS`] spans is only drawn at the end: copying it would
-    /// cost the run more than the picture is worth (10,000 tasks end within a millisecond).
-    pub fn tick(&self, trace: &RefCell<Trace>) {
+    /// Something happened at absolute time `now`: report a snapshot if the last one is old
+    /// enough. A trace with more than [`Progress::MAX_SPANS`] spans is only drawn at the
+    /// end: copying it would cost the run more than the picture is worth (10,000 tasks end
+    /// within a millisecond).
+    pub fn tick(&self, trace: &RefCell<Trace>, now: f64) {
         let Some(report) = self.report else {
             return;
         };
-        let now = crate::clock::now_ms();
         if now - self.last.get() < self.every_ms || trace.borrow().spans.len() > Self::MAX_SPANS {
             return;
         }
@@ -261,14 +342,48 @@ mod tests {
     /// Progress reports a snapshot at once, then no more often than asked.
     #[test]
     fn progress_is_throttled() {
-        let trace = RefCell::new(Trace::new(crate::clock::now_ms()));
+        let trace = RefCell::new(Trace::new(1000.0));
         let seen = Cell::new(0);
         let report = |_: &Trace| seen.set(seen.get() + 1);
         let progress = Progress::new(&report, 10_000.0);
-        progress.tick(&trace);
-        progress.tick(&trace);
+        progress.tick(&trace, 1001.0);
+        progress.tick(&trace, 1002.0);
         assert_eq!(seen.get(), 1);
-        Progress::none().tick(&trace);
+        Progress::none().tick(&trace, 1003.0);
+    }
+
+    /// Lateness under half a millisecond leaves no mark; longer lateness is a blocked span.
+    #[test]
+    fn late_spans() {
+        let mut t = Trace::new(0.0);
+        t.record_late(0, Some(0), 10.0, 10.2);
+        t.record_late(0, Some(0), 10.0, 15.0);
+        assert_eq!(t.spans.len(), 1);
+        assert_eq!(t.spans[0].state, State::Blocked);
+    }
+
+    /// A lane's speed is its iterations over its running time; lag stretches become a
+    /// clipped lane of their own; an earlier start keeps spans in place in absolute time.
+    #[test]
+    fn speed_lag_and_shift() {
+        let mut t = Trace::new(100.0);
+        let lane = t.lane("thread 0");
+        t.record(lane, Some(0), State::Running, 110.0, 130.0);
+        t.add_iters(lane, 40_000);
+        t.finish(150.0);
+        assert_eq!(t.speed(lane), Some(2000.0));
+        assert_eq!(t.speed(7), None);
+        t.add_lag_lane(&[(90.0, 105.0), (140.0, 170.0), (200.0, 210.0)]);
+        let lag: Vec<(f64, f64)> = t.spans[1..]
+            .iter()
+            .map(|s| (s.start_ms, s.end_ms))
+            .collect();
+        assert_eq!(lag, [(0.0, 5.0), (40.0, 50.0)]);
+        assert_eq!(t.lanes[1], LAG_LANE);
+        t.start_earlier(80.0);
+        assert_eq!(t.spans[0].start_ms, 30.0);
+        assert_eq!(t.wall_ms, 70.0);
+        assert!(t.problems().is_empty(), "{:?}", t.problems());
     }
 
     /// Overlap counts concurrent spans; touching spans do not overlap.

@@ -1,45 +1,24 @@
-//! The plain build's exports: the event-loop models on the page, one task inside a process,
-//! the schema for the form, and the Python scripts. The threads build leaves them out, which
-//! keeps it small: its host worker needs none of them.
+//! The plain build's exports (no atomics: it runs on any page): the schema and the plans
+//! the page reads, asyncio on the page's own loop, the baseline and each process's tasks
+//! in their workers, the process pool's scheduling, the lag meter, and the Python scripts.
+//! The threads build leaves all of this out, which keeps it small.
 
-use super::{kernel, scenario, to_js};
-use crate::params::{self, Model, ParamSpec};
-use crate::trace::{Progress, Trace};
-use crate::{asyncio, multiprocessing, python, sequential};
+use super::js_loop::{JsLoop, PerformanceClock};
+use super::{armed_panic, from_js, kernel, scenario, to_js};
+use crate::clock::Clock;
+use crate::event_loop::EventLoop;
+use crate::lag::{heartbeat, Lag, LagStats, BEAT_MS};
+use crate::models::multiprocessing::{self as mp, PoolRun as CorePoolRun, Reply, Spread};
+use crate::models::{asyncio, sequential};
+use crate::params::{self, Action, Lab, Model, ParamSpec, Workload, LIMITS};
+use crate::python;
+use crate::trace::{Progress, State, Trace, LAG_LANE};
 use futures_util::future::{abortable, AbortHandle, Aborted};
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-
-thread_local! {
-    /// The runs in progress on this instance's event loop, each with a handle to stop it.
-    static RUNNING: RefCell<Vec<(u32, AbortHandle)>> = const { RefCell::new(Vec::new()) };
-    static NEXT_RUN: Cell<u32> = const { Cell::new(0) };
-}
-
-/// Drive `run` until it ends or [`stop_runs`] is called; stopping drops the run's future,
-/// and with it every task it was awaiting (timers fire later into nothing).
-async fn stoppable<T>(model: &str, run: impl Future<Output = T>) -> Result<T, JsError> {
-    let (run, handle) = abortable(run);
-    let id = NEXT_RUN.with(|n| {
-        n.set(n.get().wrapping_add(1));
-        n.get()
-    });
-    RUNNING.with(|r| r.borrow_mut().push((id, handle)));
-    let out = run.await;
-    RUNNING.with(|r| r.borrow_mut().retain(|(i, _)| *i != id));
-    out.map_err(|Aborted| JsError::new(&format!("{model}: stopped")))
-}
-
-/// Stop every sequential or asyncio run in progress on this instance (the page's Stop);
-/// each one's promise rejects with "<model>: stopped".
-#[wasm_bindgen(js_name = stopRuns)]
-pub fn stop_runs() {
-    for (_, handle) in RUNNING.with(|r| r.take()) {
-        handle.abort();
-    }
-}
 
 #[derive(Serialize)]
 struct SpecView {
@@ -49,10 +28,25 @@ struct SpecView {
     default: String,
 }
 
-/// The parameter schema: name, label, unit, help, kind, group, range and default of each.
-#[wasm_bindgen(js_name = paramSchema)]
-pub fn param_schema() -> Result<JsValue, JsError> {
-    let views: Vec<SpecView> = params::SCHEMA
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SchemaView {
+    params: Vec<SpecView>,
+    limits: params::Limits,
+    models: &'static [&'static str],
+    workloads: &'static [&'static str],
+    labs: &'static [&'static str],
+    states: &'static [&'static str],
+    lag_lane: &'static str,
+    beat_ms: f64,
+}
+
+/// Everything the page needs of the schema, from the one place it is defined: each
+/// parameter (name, label, unit, help, kind, group, range, default), the limits, the names
+/// of the models, workloads, labs and span states, and the lag lane's label.
+#[wasm_bindgen]
+pub fn schema() -> Result<JsValue, JsError> {
+    let params = params::SCHEMA
         .iter()
         .map(|s| SpecView {
             spec: *s,
@@ -60,7 +54,137 @@ pub fn param_schema() -> Result<JsValue, JsError> {
             default: s.default_value(),
         })
         .collect();
-    to_js(&views)
+    to_js(&SchemaView {
+        params,
+        limits: LIMITS,
+        models: Model::NAMES,
+        workloads: Workload::NAMES,
+        labs: Lab::NAMES,
+        states: State::NAMES,
+        lag_lane: LAG_LANE,
+        beat_ms: BEAT_MS,
+    })
+}
+
+fn action_named(action: &str) -> Result<Action, JsError> {
+    action.parse().map_err(|_| {
+        JsError::new(&format!(
+            "action: {action:?} is not an action (valid: run, compare, sweep)"
+        ))
+    })
+}
+
+/// Parse a query string for `action` (`run`, `compare` or `sweep`; by default what the
+/// query's `compare` says): `{params, errors, more, raw, notices}`; see
+/// [`params::parse_action`].
+#[wasm_bindgen(js_name = parseQuery)]
+pub fn parse_query(query: &str, action: Option<String>) -> Result<JsValue, JsError> {
+    let parsed = match action {
+        Some(a) => params::parse_action(query, action_named(&a)?),
+        None => params::parse_query(query),
+    };
+    to_js(&parsed)
+}
+
+/// The query string for the form's raw values, `[[name, text], …]`: see
+/// [`params::query_from_raw`].
+#[wasm_bindgen(js_name = queryFromRaw)]
+pub fn query_from_raw(raw: JsValue) -> Result<String, JsError> {
+    let raw: Vec<(String, String)> = from_js(raw, "raw values")?;
+    Ok(params::query_from_raw(&raw))
+}
+
+#[derive(Serialize)]
+struct StepView {
+    model: Model,
+    workload: Workload,
+    lab: Lab,
+    round: u32,
+    /// The step's own scenario: the query each runner is given.
+    query: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlanView {
+    steps: Vec<StepView>,
+    rounds: u32,
+    threads: u32,
+    processes: u32,
+}
+
+/// The plan of `action` on the scenario in `query`, on a machine of `cores` cores: every
+/// step (model, workload, lab, round and the step's own query), in the order they run.
+#[wasm_bindgen]
+pub fn plan(query: &str, action: &str, cores: u32) -> Result<JsValue, JsError> {
+    let action = action_named(action)?;
+    let parsed = params::parse_action(query, action);
+    if !parsed.errors.is_empty() {
+        return Err(JsError::new(&parsed.message()));
+    }
+    let p = parsed.params;
+    let steps = p
+        .plan(action)
+        .into_iter()
+        .map(|s| StepView {
+            query: p.step_query(&s),
+            model: s.model,
+            workload: s.workload,
+            lab: s.lab,
+            round: s.round,
+        })
+        .collect();
+    to_js(&PlanView {
+        steps,
+        rounds: p.rounds(action),
+        threads: p.thread_count(),
+        processes: p.process_count(cores),
+    })
+}
+
+/// The same scenario with some parameters set, `{name: text}`: for the sweep's worker
+/// counts. Each value is checked as any parameter is.
+#[wasm_bindgen(js_name = withParams)]
+pub fn with_params(query: &str, changes: JsValue) -> Result<String, JsError> {
+    let changes: Vec<(String, String)> = from_js(changes, "changes")?;
+    let parsed = params::parse_query(query);
+    let mut raw = parsed.raw;
+    for (name, value) in changes {
+        raw.retain(|(n, _)| *n != name);
+        raw.push((name, value));
+    }
+    let query = params::query_from_raw(&raw);
+    scenario(&query, Model::Sequential)?;
+    Ok(query)
+}
+
+thread_local! {
+    /// The runs in progress on this instance's event loop, each with a handle to stop it.
+    static RUNNING: RefCell<Vec<(u32, AbortHandle)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_RUN: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Drive `run` until it ends or [`stop_runs`] is called; stopping drops the run's future,
+/// and with it every task it was awaiting (a computation is dropped at its next breath).
+async fn stoppable<T>(model: Model, run: impl Future<Output = T>) -> Result<T, JsError> {
+    let (run, handle) = abortable(run);
+    let id = NEXT_RUN.with(|n| {
+        n.set(n.get().wrapping_add(1));
+        n.get()
+    });
+    RUNNING.with(|r| r.borrow_mut().push((id, handle)));
+    let out = run.await;
+    RUNNING.with(|r| r.borrow_mut().retain(|(i, _)| *i != id));
+    out.map_err(|Aborted| JsError::new(&format!("{}: stopped", model.name())))
+}
+
+/// Stop every run in progress on this instance's loop (the page's Stop); each one's promise
+/// rejects with "<model>: stopped".
+#[wasm_bindgen(js_name = stopRuns)]
+pub fn stop_runs() {
+    for (_, handle) in RUNNING.with(|r| r.take()) {
+        handle.abort();
+    }
 }
 
 /// How often a live run reports its trace so far, ms.
@@ -84,19 +208,26 @@ async fn run_on_loop(
     iters_per_ms: f64,
     on_trace: Option<js_sys::Function>,
 ) -> Result<JsValue, JsError> {
-    let p = scenario(query)?;
+    let p = scenario(query, model)?;
     let k = kernel(iters_per_ms)?;
     let report = reporter(on_trace);
     let progress = Progress::new(&report, PROGRESS_EVERY_MS);
-    let trace = match model {
-        Model::Asyncio => stoppable("asyncio", asyncio::run(&p, k, &progress)).await?,
-        _ => stoppable("sequential", sequential::run(&p, k, &progress)).await?,
+    let run = async {
+        // A turn of the loop first: an armed test panic then comes from the event loop, as
+        // a bug in a running model's would.
+        JsLoop.sleep(0.0).await;
+        armed_panic();
+        match model {
+            Model::Asyncio => asyncio::run(&p, k, &JsLoop, &progress).await,
+            _ => sequential::run(&p, k, &JsLoop, &progress).await,
+        }
     };
+    let trace = stoppable(model, run).await?;
     to_js(&trace)
 }
 
-/// The sequential baseline: a trace `{origin_ms, wall_ms, lanes, spans}`. `onTrace`, if
-/// given, receives snapshots while the run goes on.
+/// The sequential baseline, in the worker it runs in: a trace `{origin_ms, wall_ms, lanes,
+/// spans, iters}`. `onTrace`, if given, receives snapshots while the run goes on.
 #[wasm_bindgen(js_name = runSequential)]
 pub async fn run_sequential(
     query: String,
@@ -117,6 +248,54 @@ pub async fn run_asyncio(
     run_on_loop(Model::Asyncio, &query, iters_per_ms, on_trace).await
 }
 
+/// The lag meter of the page's loop: a heartbeat sleeper on the loop the models run on,
+/// from `new LagMeter()` to [`LagMeter::stop`].
+#[wasm_bindgen]
+pub struct LagMeter {
+    lag: Rc<RefCell<Lag>>,
+    stop: Rc<Cell<bool>>,
+}
+
+#[derive(Serialize)]
+struct LagView {
+    #[serde(flatten)]
+    stats: LagStats,
+    trace: Trace,
+}
+
+#[wasm_bindgen]
+impl LagMeter {
+    /// Start beating.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> LagMeter {
+        let lag = Rc::new(RefCell::new(Lag::default()));
+        let stop = Rc::new(Cell::new(false));
+        let (l, s) = (lag.clone(), stop.clone());
+        wasm_bindgen_futures::spawn_local(async move { heartbeat(&JsLoop, &l, &s).await });
+        LagMeter { lag, stop }
+    }
+
+    /// Stop beating, and add the late stretches to `trace` as its lag lane:
+    /// `{maxMs, p99Ms, trace}`.
+    pub fn stop(&self, trace: JsValue) -> Result<JsValue, JsError> {
+        self.stop.set(true);
+        let mut lag = self.lag.borrow_mut();
+        lag.end(PerformanceClock.now_ms());
+        let mut trace: Trace = from_js(trace, "trace")?;
+        trace.add_lag_lane(lag.late());
+        to_js(&LagView {
+            stats: lag.stats(),
+            trace,
+        })
+    }
+}
+
+impl Default for LagMeter {
+    fn default() -> Self {
+        LagMeter::new()
+    }
+}
+
 #[derive(Serialize)]
 struct ProcessTaskView<'a> {
     trace: &'a Trace,
@@ -133,18 +312,24 @@ pub async fn run_process_task(
     index: u32,
     iters_per_ms: f64,
 ) -> Result<JsValue, JsError> {
-    let p = scenario(&query)?;
+    let p = scenario(&query, Model::Multiprocessing)?;
     if index >= p.tasks {
         return Err(JsError::new(&format!(
             "task: {index} is out of range (valid: 0 to {})",
             p.tasks - 1
         )));
     }
-    let result = multiprocessing::run_task(&p, index, kernel(iters_per_ms)?).await;
+    let k = kernel(iters_per_ms)?;
+    let result = async {
+        JsLoop.sleep(0.0).await;
+        armed_panic();
+        mp::run_task(&p, index, k, &JsLoop).await
+    }
+    .await;
     let view = to_js(&ProcessTaskView {
         trace: &result.trace,
         checksum: format!("{:016x}", result.checksum),
-        counter: multiprocessing::counter(),
+        counter: mp::counter(),
     })?;
     let payload = js_sys::Uint8Array::from(result.payload.as_slice());
     js_sys::Reflect::set(&view, &JsValue::from_str("payload"), &payload)
@@ -155,19 +340,91 @@ pub async fn run_process_task(
 /// Add `n` to this instance's module-level counter; returns the new value.
 #[wasm_bindgen(js_name = addToCounter)]
 pub fn add_to_counter(n: u32) -> f64 {
-    multiprocessing::add_to_counter(u64::from(n)) as f64
+    mp::add_to_counter(u64::from(n)) as f64
 }
 
 /// This instance's module-level counter.
 #[wasm_bindgen]
 pub fn counter() -> f64 {
-    multiprocessing::counter() as f64
+    mp::counter() as f64
+}
+
+/// One multiprocessing run on the parent's side: which process gets which task, and the
+/// trace built from the messages' times (see [`CorePoolRun`]). Each method returns what
+/// to do next with that process: `{do: "send", task}`, `{do: "wait"}`, `{do: "join"}` or
+/// `{do: "finish"}`.
+#[wasm_bindgen]
+pub struct PoolRun(Option<CorePoolRun>);
+
+#[wasm_bindgen]
+impl PoolRun {
+    /// A run of `tasks` tasks over `processes` processes from absolute `origin`: a `Pool`,
+    /// or with `perTask` one `Process` per task.
+    #[wasm_bindgen(constructor)]
+    pub fn new(origin: f64, processes: u32, tasks: u32, per_task: bool) -> PoolRun {
+        let spread = if per_task {
+            Spread::PerTask
+        } else {
+            Spread::Pool
+        };
+        PoolRun(Some(CorePoolRun::new(origin, processes, tasks, spread)))
+    }
+
+    fn run(&mut self) -> Result<&mut CorePoolRun, JsError> {
+        self.0
+            .as_mut()
+            .ok_or_else(|| JsError::new("this pool run is finished"))
+    }
+
+    /// The process on `lane` was started at absolute `at`.
+    pub fn spawned(&mut self, lane: u32, at: f64) -> Result<(), JsError> {
+        self.run()?.spawned(lane, at);
+        Ok(())
+    }
+
+    /// The process on `lane` is ready at `at`.
+    pub fn ready(&mut self, lane: u32, at: f64) -> Result<JsValue, JsError> {
+        let next = self.run()?.ready(lane, at);
+        to_js(&next)
+    }
+
+    /// The process on `lane` answered `reply` (`{index, receivedAt, sentAt, spans, iters}`),
+    /// received at `at`.
+    pub fn reply(&mut self, lane: u32, reply: JsValue, at: f64) -> Result<JsValue, JsError> {
+        let reply: Reply = from_js(reply, "a process's reply")?;
+        let next = self.run()?.reply(lane, &reply, at);
+        to_js(&next)
+    }
+
+    /// The trace so far, at absolute `now`.
+    pub fn snapshot(&mut self, now: f64) -> Result<JsValue, JsError> {
+        let t = self.run()?.snapshot(now);
+        to_js(&t)
+    }
+
+    /// The finished run: `{trace, spawnMedianMs, ipcMs}`.
+    pub fn finish(&mut self) -> Result<JsValue, JsError> {
+        let run = self
+            .0
+            .take()
+            .ok_or_else(|| JsError::new("this pool run is finished"))?;
+        to_js(&run.finish())
+    }
+}
+
+fn model_named(model: &str) -> Result<Model, JsError> {
+    model.parse().map_err(|_| {
+        JsError::new(&format!(
+            "model: {model:?} is not a model (valid: {})",
+            Model::NAMES.join(", ")
+        ))
+    })
 }
 
 /// The runnable Python script for the scenario and model (or the lab, if one is chosen).
 #[wasm_bindgen(js_name = pythonScript)]
 pub fn python_script(query: &str, model: &str) -> Result<String, JsError> {
-    let p = scenario(query)?;
+    let p = scenario(query, Model::Sequential)?;
     if let Some(script) = python::lab_script(&p) {
         return Ok(script);
     }
@@ -177,28 +434,9 @@ pub fn python_script(query: &str, model: &str) -> Result<String, JsError> {
 /// The file name to save the Python script for the scenario and model under.
 #[wasm_bindgen(js_name = pythonFilename)]
 pub fn python_filename(query: &str, model: &str) -> Result<String, JsError> {
-    let p = scenario(query)?;
+    let p = scenario(query, Model::Sequential)?;
     if let Some(name) = python::lab_filename(&p) {
         return Ok(name);
     }
     Ok(python::filename(&p, model_named(model)?))
-}
-
-fn model_named(model: &str) -> Result<Model, JsError> {
-    Model::ALL
-        .into_iter()
-        .find(|m| m.name() == model)
-        .ok_or_else(|| {
-            JsError::new(&format!(
-                "model: {model:?} is not a model (valid: sequential, asyncio, threading, multiprocessing)"
-            ))
-        })
-}
-
-/// Panic on purpose after `ms` on the event loop, inside a future, as a bug in a running
-/// model would: the trap then comes from the event loop, not from this call. For tests.
-#[wasm_bindgen(js_name = panicAfterForTest)]
-pub async fn panic_after_for_test(message: String, ms: f64) {
-    crate::timer::sleep(ms).await;
-    panic!("{message}");
 }

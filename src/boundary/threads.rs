@@ -1,29 +1,81 @@
-//! The threads build's exports: the rayon pool, the threading model and the race lab.
-//! They block, so they run in a worker (www/workers/threads-host.js), never on the page.
+//! The threads build's exports: the rayon pool, the threading model and the race lab. They
+//! block, so they run in a worker (`www/workers/threads-host.js`), never on the page.
+//!
+//! Stop reaches the pool through shared memory: [`cancel_address`] is where the flag lives
+//! in this build's `WebAssembly.Memory`, which the host shares with the page; the page
+//! raises it with `Atomics.store` while the host is blocked in a run.
 
-use super::*;
-use crate::threading;
+#[cfg(feature = "test-hooks")]
+use super::armed_panic;
+use super::js_loop::PerformanceClock;
+use super::{kernel, scenario, to_js};
+use crate::cancel::Cancel;
+use crate::clock::Clock;
+use crate::models::threading::{self, race, Startup};
+use crate::params::Model;
 use std::sync::OnceLock;
+use wasm_bindgen::prelude::*;
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// threading: the tasks on the rayon pool, GIL on or off; call from a worker, never
-/// the page (it blocks until the tasks finish). `origin_ms` is when the run began.
-#[wasm_bindgen(js_name = runThreading)]
-pub fn run_threading(query: &str, iters_per_ms: f64, origin_ms: f64) -> Result<JsValue, JsError> {
-    let p = scenario(query)?;
-    to_js(&threading::run_tasks(&p, kernel(iters_per_ms)?, origin_ms))
+/// Stop, for the run in progress; raised by the page through the shared memory.
+static CANCEL: Cancel = Cancel::new();
+
+/// The address of the stop flag in this build's memory (a 32-bit word: 0 down, 1 up).
+#[wasm_bindgen(js_name = cancelAddress)]
+pub fn cancel_address() -> usize {
+    CANCEL.address()
 }
 
-/// The race lab: one shared counter three ways; call from a worker.
+/// Threads the scenario in `query` runs: `threads`, or one per task (at most the limit).
+#[wasm_bindgen(js_name = threadCount)]
+pub fn thread_count(query: &str) -> Result<u32, JsError> {
+    Ok(scenario(query, Model::Threading)?.thread_count())
+}
+
+/// threading: the tasks on the rayon pool, GIL on or off; call from a worker, never the
+/// page (it blocks until the tasks finish or Stop). `origin_ms` is when the run began;
+/// `pool_asked_ms` and `pool_ready_ms`, when the pool was started for this run, draw its
+/// start-up. A trace, or an error "threading: stopped".
+#[wasm_bindgen(js_name = runThreading)]
+pub fn run_threading(
+    query: &str,
+    iters_per_ms: f64,
+    origin_ms: f64,
+    pool_asked_ms: Option<f64>,
+    pool_ready_ms: Option<f64>,
+) -> Result<JsValue, JsError> {
+    let p = scenario(query, Model::Threading)?;
+    let k = kernel(iters_per_ms)?;
+    let startup = pool_asked_ms
+        .zip(pool_ready_ms)
+        .map(|(asked_ms, ready_ms)| Startup { asked_ms, ready_ms });
+    CANCEL.reset();
+    #[cfg(feature = "test-hooks")]
+    rayon::scope(|s| s.spawn(|_| armed_panic()));
+    let trace = threading::run_tasks(&p, k, origin_ms, &PerformanceClock, &CANCEL, startup)
+        .map_err(|_| JsError::new("threading: stopped"))?;
+    to_js(&trace)
+}
+
+/// The race lab: one shared value, three ways; call from a worker.
 #[wasm_bindgen(js_name = raceLab)]
 pub fn race_lab(query: &str) -> Result<JsValue, JsError> {
-    let p = scenario(query)?;
-    to_js(&threading::race_lab(
+    let p = scenario(query, Model::Threading)?;
+    #[cfg(feature = "test-hooks")]
+    rayon::scope(|s| s.spawn(|_| armed_panic()));
+    to_js(&race::race_lab(
         p.thread_count(),
         p.increments,
         p.gil,
         f64::from(p.switch_ms),
+        &PerformanceClock,
     ))
+}
+
+/// Warm every thread of the pool up, at least `minMs` each; the slowest thread's speed.
+#[wasm_bindgen(js_name = warmUpPool)]
+pub fn warm_up_pool(min_ms: f64, max_ms: f64) -> f64 {
+    threading::warm_up(&PerformanceClock, min_ms, max_ms)
 }
 
 /// Sum `0..n` on the rayon pool, over shared memory.
@@ -36,6 +88,12 @@ pub fn parallel_sum(n: u32) -> f64 {
 #[wasm_bindgen(js_name = poolThreads)]
 pub fn pool_threads() -> usize {
     threading::pool_threads()
+}
+
+/// The clock, for the host's messages: epoch ms.
+#[wasm_bindgen(js_name = nowMs)]
+pub fn now_ms() -> f64 {
+    PerformanceClock.now_ms()
 }
 
 /// Where panics go: the name of a `BroadcastChannel` the page listens on, set once.
@@ -66,11 +124,11 @@ if (typeof WorkerGlobalScope !== 'undefined') {
 export function post_panic(channel, message) {
   reported = true;
   try {
-const c = new BroadcastChannel(channel);
-c.postMessage({ type: 'playground:threads:panic', message });
-c.close();
+    const c = new BroadcastChannel(channel);
+    c.postMessage({ type: 'playground:threads:panic', message });
+    c.close();
   } catch {
-// No BroadcastChannel: the page's watchdog ends the run instead.
+    // No BroadcastChannel: the page's watchdog ends the run instead.
   }
 }
 "#)]
@@ -83,13 +141,4 @@ pub(super) fn report_panic(message: &str) {
     if let Some(channel) = PANIC_CHANNEL.get() {
         post_panic(channel, message);
     }
-}
-
-/// Panic on purpose inside a pool thread, for tests: the caller blocks in the scope
-/// and never returns, as a host does when a thread of its pool dies.
-#[wasm_bindgen(js_name = panicInThreadForTest)]
-pub fn panic_in_thread_for_test(message: String) {
-    rayon::scope(|s| {
-        s.spawn(move |_| panic!("{message}"));
-    });
 }

@@ -12,44 +12,63 @@
 //! - CPU work is the calibrated kernel, run in chunks; with the GIL on, only the holder
 //!   computes, and between chunks it makes CPython's forced-switch check ([`crate::gil`]).
 //!
-//! The race lab ([`race_lab`]) is the other half of the story: what the GIL does and does
-//! not protect when threads share one counter.
+//! Stop ([`Cancel`]) is seen between chunks and while a thread sleeps. The race lab
+//! ([`race`]) is the other half of the story: what the GIL does and does not protect when
+//! threads share data.
 
-use crate::clock::now_ms;
+pub mod race;
+
+use crate::cancel::{Cancel, Cancelled};
+use crate::clock::Clock;
 use crate::gil::Gil;
-use crate::params::{Params, Workload};
+use crate::params::Params;
 use crate::trace::{State, Trace};
-use crate::workload::Kernel;
+use crate::workload::{Kernel, TaskSpec};
 use rayon::prelude::*;
-use serde::Serialize;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+
+/// When the pool the run uses was started, if this run started it: drawn as `spawn` on
+/// every thread's lane, before the tasks, and not counted in the model's wall time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Startup {
+    /// When the page asked for the pool (absolute ms).
+    pub asked_ms: f64,
+    /// When the pool was ready (absolute ms).
+    pub ready_ms: f64,
+}
 
 /// Run `params.tasks` tasks of `params.workload` on the current rayon pool and trace them.
 ///
-/// `origin_ms` is the absolute time ([`now_ms`]) the run began, as the caller measured it,
-/// so spans the caller records (say, starting the pool) share this trace's timeline.
-/// Call it from outside the pool (tasks then go to the global pool) or inside
-/// `pool.install`; either way it blocks until every task is done.
+/// `origin_ms` is the absolute time the run began, as the caller measured it. Call it from
+/// outside the pool (tasks then go to the global pool) or inside `pool.install`; either way
+/// it blocks until every task is done, or until `cancel` is raised.
 ///
 /// There is one lane per pool thread, `thread 0` to `thread n-1`, all created up front so
 /// a lane's index is its thread's index. A task's consecutive chunks of work make one
-/// `running` span; it is split only where the GIL changed hands.
-pub fn run_tasks(params: &Params, kernel: Kernel, origin_ms: f64) -> Trace {
+/// `running` span; it is split only where the GIL changed hands. With `startup`, the
+/// pool's start-up is drawn before the run, on every lane.
+pub fn run_tasks(
+    params: &Params,
+    kernel: Kernel,
+    origin_ms: f64,
+    clock: &dyn Clock,
+    cancel: &Cancel,
+    startup: Option<Startup>,
+) -> Result<Trace, Cancelled> {
+    let threads = rayon::current_num_threads();
     let mut trace = Trace::new(origin_ms);
-    for i in 0..rayon::current_num_threads() {
+    for i in 0..threads {
         trace.lane(&format!("thread {i}"));
     }
-    let gil = params.gil.then(|| Gil::new(f64::from(params.switch_ms)));
+    let gil = params
+        .gil
+        .then(|| Gil::new(f64::from(params.switch_ms), clock));
     let job = Job {
-        io: params.workload != Workload::Cpu,
-        io_ms: params.workload.io_ms(params),
-        cpu: params.workload != Workload::Io,
-        cpu_ms: params.workload.cpu_ms(params),
-        kernel,
+        spec: TaskSpec::from_params(params, kernel),
         gil: gil.as_ref(),
+        clock,
+        cancel,
     };
     let records = Mutex::new(Vec::new());
     // FIFO, so tasks start in the order they were submitted, as from the queue of a
@@ -68,14 +87,25 @@ pub fn run_tasks(params: &Params, kernel: Kernel, origin_ms: f64) -> Trace {
             });
         }
     });
-    let end = now_ms();
+    cancel.check()?;
+    let end = clock.now_ms();
     let mut records = records.into_inner().unwrap_or_else(PoisonError::into_inner);
     records.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.lane.cmp(&b.lane)));
+    let iters = job.spec.iters();
     for r in records {
         trace.record(r.lane, Some(r.task), r.state, r.start, r.end);
+        if r.counts {
+            trace.add_iters(r.lane, iters);
+        }
     }
     trace.finish(end);
-    trace
+    if let Some(s) = startup {
+        trace.start_earlier(s.asked_ms.min(origin_ms));
+        for lane in 0..threads as u32 {
+            trace.record(lane, None, State::Spawn, s.asked_ms, s.ready_ms);
+        }
+    }
+    Ok(trace)
 }
 
 /// One span as a task thread measured it, in absolute ms, before it joins the trace.
@@ -85,75 +115,84 @@ struct Record {
     state: State,
     start: f64,
     end: f64,
+    /// The span that ends a task's computing, which counts its iterations on the lane.
+    counts: bool,
 }
 
 /// What every task of one run does.
 struct Job<'a> {
-    io: bool,
-    io_ms: u32,
-    cpu: bool,
-    cpu_ms: u32,
-    kernel: Kernel,
-    gil: Option<&'a Gil>,
+    spec: TaskSpec,
+    gil: Option<&'a Gil<'a>>,
+    clock: &'a dyn Clock,
+    cancel: &'a Cancel,
 }
 
 impl Job<'_> {
-    /// Run task `task` on this pool thread and return its spans.
+    /// Run task `task` on this pool thread and return its spans; nothing once stopped.
     fn run(&self, task: u32) -> Vec<Record> {
         // Spawned jobs always run on a pool thread, so the index is there.
         let lane = rayon::current_thread_index().unwrap_or(0) as u32;
         let mut out = Vec::new();
-        let mut record = |state, start, end| {
+        if self.cancel.is_set() {
+            return out;
+        }
+        let mut record = |state, start, end, counts| {
             out.push(Record {
                 lane,
                 task,
                 state,
                 start,
                 end,
+                counts,
             })
         };
-        if self.io {
+        if self.spec.io_ms > 0.0 {
             // time.sleep releases the GIL, so the wait needs no lock at all.
-            let start = now_ms();
-            std::thread::sleep(Duration::from_millis(u64::from(self.io_ms)));
-            record(State::IoWait, start, now_ms());
+            let start = self.clock.now_ms();
+            if self.cancel.sleep(self.spec.io_ms, self.clock).is_err() {
+                return out;
+            }
+            record(State::IoWait, start, self.clock.now_ms(), false);
         }
-        if self.cpu {
-            let ms = f64::from(self.cpu_ms);
+        if self.spec.cpu_ms > 0.0 {
             match self.gil {
                 None => {
-                    let start = now_ms();
-                    black_box(self.kernel.work(ms, |_| true));
-                    record(State::Running, start, now_ms());
+                    let start = self.clock.now_ms();
+                    black_box(
+                        self.spec
+                            .kernel
+                            .work(self.spec.cpu_ms, |_| !self.cancel.is_set()),
+                    );
+                    record(State::Running, start, self.clock.now_ms(), true);
                 }
-                Some(gil) => self.compute_under(gil, ms, &mut record),
+                Some(gil) => self.compute_under(gil, &mut record),
             }
         }
         out
     }
 
     /// The CPU phase under the GIL: wait for it, compute, hand it over when forced.
-    fn compute_under(&self, gil: &Gil, ms: f64, record: &mut impl FnMut(State, f64, f64)) {
+    fn compute_under(&self, gil: &Gil<'_>, record: &mut impl FnMut(State, f64, f64, bool)) {
         let mut guard = gil.acquire();
         let first = guard.wait();
         if first.blocked {
-            record(State::GilWait, first.asked_ms, first.got_ms);
+            record(State::GilWait, first.asked_ms, first.got_ms, false);
         }
-        let total = self.kernel.iters_for(ms);
+        let total = self.spec.iters();
         let mut running_since = first.got_ms;
-        black_box(self.kernel.work(ms, |done| {
+        black_box(self.spec.kernel.work(self.spec.cpu_ms, |done| {
             // No switch after the last chunk: the task is about to let go anyway.
             if done < total {
                 if let Some(w) = guard.maybe_switch() {
-                    record(State::Running, running_since, w.asked_ms);
-                    record(State::GilWait, w.asked_ms, w.got_ms);
+                    record(State::Running, running_since, w.asked_ms, false);
+                    record(State::GilWait, w.asked_ms, w.got_ms, false);
                     running_since = w.got_ms;
                 }
             }
-            true
+            !self.cancel.is_set()
         }));
         // Measured before the guard drops, so the next holder's span starts after it.
-        record(State::Running, running_since, now_ms());
+        record(State::Running, running_since, self.clock.now_ms(), true);
         drop(guard);
     }
 }
@@ -171,188 +210,52 @@ pub fn pool_threads() -> usize {
     rayon::current_num_threads()
 }
 
-/// The race lab's result: one shared counter, added to three ways.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RaceReport {
-    /// Threads that added to the counter.
-    pub threads: u32,
-    /// Increments each thread made.
-    pub increments: u32,
-    /// Whether every way ran under a GIL.
-    pub gil: bool,
-    /// The GIL's switch interval, ms.
-    pub switch_ms: f64,
-    /// One result per way, in the order `unsynchronised`, `mutex`, `atomic`.
-    pub ways: Vec<RaceWay>,
-}
-
-/// How one way of adding to the counter came out.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RaceWay {
-    /// `unsynchronised`, `mutex` or `atomic`.
-    pub way: &'static str,
-    /// What the counter should read: threads x increments.
-    pub expected: u64,
-    /// What it read at the end (`final` in JS; `final` is reserved in Rust).
-    #[serde(rename = "final")]
-    pub final_count: u64,
-    /// Updates lost to the race: `expected - final`.
-    pub lost: u64,
-    /// Wall time of this way, ms.
-    pub ms: f64,
-}
-
-/// The ways the race lab adds to the counter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Way {
-    /// `counter += 1`: read, then write, with nothing in between to stop another thread.
-    Unsynchronised,
-    /// `with lock: counter += 1`.
-    Mutex,
-    /// One indivisible read-modify-write (`fetch_add`).
-    Atomic,
-}
-
-impl Way {
-    const ALL: [Way; 3] = [Way::Unsynchronised, Way::Mutex, Way::Atomic];
-
-    fn name(self) -> &'static str {
-        match self {
-            Way::Unsynchronised => "unsynchronised",
-            Way::Mutex => "mutex",
-            Way::Atomic => "atomic",
-        }
-    }
-}
-
-/// `threads` threads each add 1 to one shared counter `increments` times, three ways:
-/// unsynchronised (a load, then a separate store), under a `Mutex`, and with `fetch_add`.
-///
-/// The threads are spawned on the current rayon pool, which the caller sizes to at least
-/// `threads`: a smaller pool runs some of them one after another and hides the race.
-///
-/// With `gil` on, every way runs under a [`Gil`] that switches every `switch_ms`, and the
-/// switch check comes only between whole increments. That is where CPython 3.10+ checks
-/// too (at backward jumps and calls, never between the load and the store of
-/// `counter += 1`), which is why `counter += 1` in threads loses no updates there: 4
-/// threads x 1,000,000 in a `for` loop gave exactly 4,000,000 on CPython 3.10, 3.11, 3.12
-/// and 3.13 (GIL builds), while 3.9, which could switch between the load and the store,
-/// lost 1.8 to 2.4 million. That is an accident of the interpreter, not a guarantee of
-/// the language. Without the GIL the threads run truly in parallel, and the
-/// unsynchronised way loses updates as soon as two of them run on different cores (as
-/// on free-threaded Python).
-pub fn race_lab(threads: u32, increments: u32, gil: bool, switch_ms: f64) -> RaceReport {
-    let ways = Way::ALL
-        .iter()
-        .map(|&way| {
-            let lock = gil.then(|| Gil::new(switch_ms));
-            race(way, threads, increments, lock.as_ref())
-        })
-        .collect();
-    RaceReport {
-        threads,
-        increments,
-        gil,
-        switch_ms,
-        ways,
-    }
-}
-
-/// One way of the race lab.
-fn race(way: Way, threads: u32, increments: u32, gil: Option<&Gil>) -> RaceWay {
-    let counter = AtomicU64::new(0);
-    let locked = Mutex::new(0u64);
-    let start_line = StartLine::new(threads);
-    let start = now_ms();
+/// Warm every thread of the current pool up (engines compile WebAssembly per thread), for
+/// at least `min_ms` each; returns the slowest thread's steady speed, iterations per ms.
+pub fn warm_up(clock: &dyn Clock, min_ms: f64, max_ms: f64) -> f64 {
+    let threads = rayon::current_num_threads();
+    let speeds = Mutex::new(Vec::new());
     rayon::scope(|s| {
         for _ in 0..threads {
-            let (counter, locked, start_line) = (&counter, &locked, &start_line);
+            let speeds = &speeds;
             s.spawn(move |_| {
-                start_line.wait();
-                let mut guard = gil.map(Gil::acquire);
-                for _ in 0..increments {
-                    match way {
-                        Way::Unsynchronised => {
-                            let value = counter.load(Ordering::Relaxed);
-                            // Widen the window between the read and the write, as the
-                            // bytecodes between LOAD_GLOBAL and STORE_GLOBAL do.
-                            std::hint::spin_loop();
-                            counter.store(black_box(value) + 1, Ordering::Relaxed);
-                        }
-                        Way::Mutex => {
-                            *locked.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-                        }
-                        Way::Atomic => {
-                            counter.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    // The GIL changes hands only between whole increments.
-                    if let Some(g) = guard.as_mut() {
-                        g.maybe_switch();
-                    }
-                }
-                drop(guard);
+                let speed = Kernel::warm_up(clock, min_ms, max_ms);
+                speeds
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(speed);
             });
         }
     });
-    let ms = now_ms() - start;
-    let final_count = match way {
-        Way::Mutex => locked.into_inner().unwrap_or_else(PoisonError::into_inner),
-        _ => counter.into_inner(),
-    };
-    let expected = u64::from(threads) * u64::from(increments);
-    RaceWay {
-        way: way.name(),
-        expected,
-        final_count,
-        // A lost-update race can only lose increments, never invent them: every store
-        // writes one more than a value some earlier store wrote.
-        lost: expected.saturating_sub(final_count),
-        ms,
-    }
-}
-
-/// A start line for the race: threads wait until all have arrived, so they really run at
-/// the same time instead of one finishing before the next has woken up.
-struct StartLine {
-    arrived: AtomicU32,
-    expected: u32,
-    /// Stop waiting at this absolute time: a busy or undersized pool must never hang.
-    give_up_ms: f64,
-}
-
-impl StartLine {
-    fn new(threads: u32) -> StartLine {
-        // In a pool with fewer threads than racers some racers cannot start until others
-        // finish, so waiting for them all would only burn the time-out.
-        let fits = rayon::current_num_threads() >= threads as usize;
-        StartLine {
-            arrived: AtomicU32::new(0),
-            expected: if fits { threads } else { 0 },
-            give_up_ms: now_ms() + 100.0,
-        }
-    }
-
-    fn wait(&self) {
-        self.arrived.fetch_add(1, Ordering::SeqCst);
-        while self.arrived.load(Ordering::SeqCst) < self.expected && now_ms() < self.give_up_ms {
-            std::hint::spin_loop();
-        }
-    }
+    let speeds = speeds.into_inner().unwrap_or_else(PoisonError::into_inner);
+    speeds.into_iter().fold(f64::INFINITY, f64::min)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::SystemClock;
+    use crate::params::Workload;
     use crate::trace::Span;
-    use std::sync::OnceLock;
 
-    /// This machine's kernel, calibrated once for all tests.
     fn kernel() -> Kernel {
-        static KERNEL: OnceLock<Kernel> = OnceLock::new();
-        *KERNEL.get_or_init(Kernel::calibrate)
+        crate::workload::test_kernel()
+    }
+
+    fn now_ms() -> f64 {
+        SystemClock.now_ms()
+    }
+
+    fn run(params: &Params) -> Trace {
+        run_tasks(
+            params,
+            kernel(),
+            now_ms(),
+            &SystemClock,
+            &Cancel::new(),
+            None,
+        )
+        .expect("not stopped")
     }
 
     fn pool(threads: usize) -> rayon::ThreadPool {
@@ -376,7 +279,7 @@ mod tests {
 
     /// Run `params` on a fresh pool of `threads` threads, as the browser's host worker does.
     fn run_on(threads: usize, params: &Params) -> Trace {
-        pool(threads).install(|| run_tasks(params, kernel(), now_ms()))
+        pool(threads).install(|| run(params))
     }
 
     fn spans_of(trace: &Trace, task: u32, state: State) -> Vec<Span> {
@@ -500,7 +403,7 @@ mod tests {
             io_ms: 10,
             ..scenario(Workload::Io, 2, true)
         };
-        let trace = run_tasks(&params, kernel(), now_ms());
+        let trace = run(&params);
         assert!(trace.problems().is_empty(), "{:?}", trace.problems());
         assert_eq!(trace.lanes.len(), rayon::current_num_threads());
         assert_eq!(trace.spans.len(), 2);
@@ -516,43 +419,80 @@ mod tests {
         assert!(pool_threads() >= 1);
     }
 
-    fn check_report(report: &RaceReport, threads: u32, increments: u32) {
-        let names: Vec<&str> = report.ways.iter().map(|w| w.way).collect();
-        assert_eq!(names, ["unsynchronised", "mutex", "atomic"]);
-        for w in &report.ways {
-            assert_eq!(w.expected, u64::from(threads) * u64::from(increments));
-            assert!(w.final_count <= w.expected, "{w:?}");
-            assert_eq!(w.lost, w.expected - w.final_count);
-            assert!(w.ms >= 0.0);
-        }
-        assert_eq!(report.ways[1].lost, 0, "mutex: {:?}", report.ways[1]);
-        assert_eq!(report.ways[2].lost, 0, "atomic: {:?}", report.ways[2]);
+    /// Stop reaches every thread: CPU tasks of 5 s each end within a second of it, and the
+    /// run says it was stopped.
+    #[test]
+    fn stop_ends_a_run_at_once() {
+        let cancel = Cancel::new();
+        let params = Params {
+            cpu_ms: 5_000,
+            ..scenario(Workload::Mixed, 4, true)
+        };
+        let start = now_ms();
+        let out = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                cancel.set();
+            });
+            pool(2).install(|| run_tasks(&params, kernel(), now_ms(), &SystemClock, &cancel, None))
+        });
+        assert_eq!(out.map(|_| ()), Err(Cancelled));
+        assert!(
+            now_ms() - start < 1_500.0,
+            "stopped after {} ms",
+            now_ms() - start
+        );
     }
 
-    /// Without the GIL, the mutex and the atomic add are exact and the unsynchronised way
-    /// never counts more than was added (it usually loses updates on 2+ cores, but a busy
-    /// machine may not overlap the threads, so that is not asserted).
+    /// A pool started for the run is drawn as spawn on every lane, before the tasks, and
+    /// the run's origin moves back to when it was asked for.
     #[test]
-    fn race_lab_without_gil() {
-        let report = pool(4).install(|| race_lab(4, 100_000, false, 5.0));
-        check_report(&report, 4, 100_000);
-        assert!(!report.gil);
+    fn startup_is_drawn_before_the_run() {
+        let asked = now_ms() - 30.0;
+        let startup = Startup {
+            asked_ms: asked,
+            ready_ms: asked + 25.0,
+        };
+        let params = Params {
+            io_ms: 10,
+            ..scenario(Workload::Io, 2, true)
+        };
+        let trace = pool(2).install(|| {
+            run_tasks(
+                &params,
+                kernel(),
+                now_ms(),
+                &SystemClock,
+                &Cancel::new(),
+                Some(startup),
+            )
+        });
+        let trace = trace.expect("not stopped");
+        assert!(trace.problems().is_empty(), "{:?}", trace.problems());
+        assert_eq!(trace.origin_ms, asked);
+        let spawns: Vec<&Span> = trace
+            .spans
+            .iter()
+            .filter(|s| s.state == State::Spawn)
+            .collect();
+        assert_eq!(spawns.len(), 2);
+        assert!(spawns.iter().all(|s| s.start_ms == 0.0 && s.end_ms == 25.0));
     }
 
-    /// Under the GIL, switching only between whole increments, even the unsynchronised
-    /// `counter += 1` loses nothing, as on CPython 3.11.
+    /// Each thread's computing counts its iterations, so the run knows how fast it ran.
     #[test]
-    fn race_lab_with_gil_is_exact() {
-        let report = pool(4).install(|| race_lab(4, 100_000, true, 1.0));
-        check_report(&report, 4, 100_000);
-        assert_eq!(report.ways[0].lost, 0, "{:?}", report.ways[0]);
+    fn lanes_count_their_iterations() {
+        let trace = run_on(2, &scenario(Workload::Cpu, 4, false));
+        let total: u64 = trace.iters.iter().sum();
+        assert_eq!(total, 4 * kernel().iters_for(40.0));
+        assert!(trace.speed(0).is_some());
     }
 
-    /// An undersized pool runs the racers in turn rather than hanging.
+    /// Every thread of a pool warms up and reports a speed of the calibration's order.
     #[test]
-    fn race_lab_on_a_small_pool_finishes() {
-        let report = pool(1).install(|| race_lab(3, 1_000, true, 1.0));
-        check_report(&report, 3, 1_000);
-        assert_eq!(report.ways[0].lost, 0);
+    fn pool_warm_up() {
+        let speed = pool(2).install(|| warm_up(&SystemClock, 10.0, 200.0));
+        let k = kernel().iters_per_ms;
+        assert!(speed > k / 4.0 && speed < k * 4.0, "{speed} vs {k}");
     }
 }

@@ -1,0 +1,208 @@
+//! The browser's clock and event loop, as the core's [`Clock`] and [`EventLoop`].
+//!
+//! [`PerformanceClock`] is `performance.timeOrigin + performance.now()`: epoch ms, the same
+//! wall clock on the page and in every worker and thread.
+//!
+//! [`JsLoop`] is this thread's JS event loop (the page's, or a worker's), driven by
+//! `wasm-bindgen-futures`. Its sleepers live in the core's [`Timers`] heap with one
+//! `setTimeout` armed for the earliest deadline. Yields and breaths are macrotasks posted on
+//! a `MessageChannel`: a future that woke itself with a microtask (a resolved `Promise`)
+//! would never let the page paint or other timers fire, and `setTimeout(0)` would not do
+//! either, as browsers clamp it to 4 ms once timers nest five deep
+//! (https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html#timers).
+
+use crate::clock::Clock;
+use crate::event_loop::{EventLoop, Timers, Waiter, Wake};
+use js_sys::{Array, Function, Reflect};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+    #[wasm_bindgen(thread_local_v2, js_namespace = performance, js_name = timeOrigin)]
+    static TIME_ORIGIN: f64;
+    /// The global `setTimeout`, on the page and in workers alike.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+}
+
+/// The browser's clock: epoch milliseconds, comparable across the page and every worker.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PerformanceClock;
+
+impl Clock for PerformanceClock {
+    fn now_ms(&self) -> f64 {
+        TIME_ORIGIN.with(|origin| *origin) + performance_now()
+    }
+}
+
+/// A `MessageChannel` whose every message calls back into Rust.
+struct Channel {
+    port: JsValue,
+    post: Function,
+    _on_message: Closure<dyn FnMut()>,
+}
+
+impl Channel {
+    /// Built with `js_sys` alone, on the page and in workers alike, so the build needs no JS
+    /// snippet of its own.
+    fn new(on_message: impl FnMut() + 'static) -> Result<Channel, JsValue> {
+        let ctor: Function =
+            Reflect::get(&js_sys::global(), &"MessageChannel".into())?.dyn_into()?;
+        let channel = Reflect::construct(&ctor, &Array::new())?;
+        let port1 = Reflect::get(&channel, &"port1".into())?;
+        let port2 = Reflect::get(&channel, &"port2".into())?;
+        let on_message = Closure::<dyn FnMut()>::new(on_message);
+        Reflect::set(&port1, &"onmessage".into(), on_message.as_ref())?;
+        let post: Function = Reflect::get(&port2, &"postMessage".into())?.dyn_into()?;
+        Ok(Channel {
+            port: port2,
+            post,
+            _on_message: on_message,
+        })
+    }
+
+    fn post(&self) -> Result<(), JsValue> {
+        self.post.call1(&self.port, &JsValue::from(0)).map(|_| ())
+    }
+}
+
+/// This thread's loop state.
+#[derive(Default)]
+struct State {
+    timers: Timers,
+    /// The deadline the armed `setTimeout` fires for, if one is armed.
+    armed: Option<f64>,
+    on_timer: Option<Closure<dyn FnMut()>>,
+    yields: Option<Channel>,
+    breaths: Option<Channel>,
+    /// Breathing tasks, woken one per message whether or not the loop is held.
+    breathing: VecDeque<Rc<Waiter>>,
+}
+
+thread_local! {
+    static LOOP: RefCell<State> = RefCell::new(State::default());
+}
+
+/// Arm the browser timer for the earliest deadline, unless one is armed for it already.
+fn arm(state: &mut State) {
+    let Some(deadline) = state.timers.earliest() else {
+        return;
+    };
+    if state.armed.is_some_and(|armed| armed <= deadline) {
+        return;
+    }
+    let callback = state
+        .on_timer
+        .get_or_insert_with(|| Closure::new(fire))
+        .as_ref()
+        .unchecked_ref::<Function>()
+        .clone();
+    state.armed = Some(deadline);
+    set_timeout(&callback, (deadline - PerformanceClock.now_ms()).max(0.0));
+}
+
+/// The browser timer fired: wake every sleeper that is due, then re-arm for the rest.
+fn fire() {
+    let due = LOOP.with(|l| {
+        let mut state = l.borrow_mut();
+        state.armed = None;
+        let due = state.timers.due(PerformanceClock.now_ms());
+        arm(&mut state);
+        due
+    });
+    // Wake outside the borrow: a woken future may sleep again at once.
+    for waiter in due {
+        waiter.wake();
+    }
+}
+
+/// A yield's message arrived: wake the oldest yield (none while the loop is held; the
+/// release posts again for the yields still waiting).
+fn serve_yield() {
+    if let Some(waiter) = LOOP.with(|l| l.borrow_mut().timers.next_yield()) {
+        waiter.wake();
+    }
+}
+
+fn serve_breath() {
+    if let Some(waiter) = LOOP.with(|l| l.borrow_mut().breathing.pop_front()) {
+        waiter.wake();
+    }
+}
+
+/// Post on one of the loop's channels, making it first; `false` where there is no
+/// `MessageChannel`.
+fn post(which: fn(&mut State) -> &mut Option<Channel>, serve: fn()) -> bool {
+    LOOP.with(|l| {
+        let mut state = l.borrow_mut();
+        let slot = which(&mut state);
+        if slot.is_none() {
+            *slot = Channel::new(serve).ok();
+        }
+        slot.as_ref().is_some_and(|c| c.post().is_ok())
+    })
+}
+
+/// The JS event loop of this thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsLoop;
+
+impl Clock for JsLoop {
+    fn now_ms(&self) -> f64 {
+        PerformanceClock.now_ms()
+    }
+}
+
+impl EventLoop for JsLoop {
+    fn sleep(&self, ms: f64) -> Wake {
+        let deadline = self.now_ms() + ms.max(0.0);
+        LOOP.with(|l| {
+            let mut state = l.borrow_mut();
+            let wake = state.timers.sleep_until(deadline);
+            arm(&mut state);
+            wake
+        })
+    }
+
+    fn yield_now(&self) -> Wake {
+        // The message is a macrotask: it arrives after this call has queued the yield.
+        if post(|s| &mut s.yields, serve_yield) {
+            LOOP.with(|l| l.borrow_mut().timers.yield_now())
+        } else {
+            // No MessageChannel here: a timer, clamped but still a macrotask.
+            self.sleep(0.0)
+        }
+    }
+
+    fn hold(&self) {
+        LOOP.with(|l| l.borrow_mut().timers.set_held(true));
+    }
+
+    fn release(&self) {
+        let waiting = LOOP.with(|l| {
+            let mut state = l.borrow_mut();
+            state.timers.set_held(false);
+            state.timers.yields_waiting()
+        });
+        // The yields' messages that came while the loop was held were used up: post again.
+        for _ in 0..waiting {
+            post(|s| &mut s.yields, serve_yield);
+        }
+        fire();
+    }
+
+    fn breathe(&self) -> Wake {
+        let (wake, waiter) = Wake::pending();
+        LOOP.with(|l| l.borrow_mut().breathing.push_back(waiter));
+        if !post(|s| &mut s.breaths, serve_breath) {
+            serve_breath();
+        }
+        wake
+    }
+}

@@ -1,0 +1,103 @@
+//! Model 1, asyncio: every task is a future, all driven by one event loop on one thread, as
+//! `asyncio.gather` runs coroutines. In the browser the loop is the page's own.
+//!
+//! A task that awaits a timer lets the others run; a task that computes holds the loop
+//! until it is done (or until it yields, with `yield_ms`). Nothing here is simulated:
+//! the timeline shows when each future really ran.
+
+use crate::event_loop::EventLoop;
+use crate::params::Params;
+use crate::task::run_task;
+use crate::trace::{Progress, Trace};
+use crate::workload::{Kernel, TaskSpec};
+use futures_util::future::join_all;
+use std::cell::RefCell;
+
+/// Run the scenario's tasks concurrently on `lp`, as `await asyncio.gather(*tasks)` does,
+/// and return what happened; `progress` hears of each task that ends.
+pub async fn run<L: EventLoop + ?Sized>(
+    params: &Params,
+    kernel: Kernel,
+    lp: &L,
+    progress: &Progress<'_>,
+) -> Trace {
+    let origin = lp.now_ms();
+    let trace = RefCell::new(Trace::new(origin));
+    let lanes: Vec<u32> = (0..params.tasks)
+        .map(|i| trace.borrow_mut().add_lane(format!("task {i}")))
+        .collect();
+    let spec = TaskSpec::from_params(params, kernel);
+    let (trace_ref, spec) = (&trace, &spec);
+    join_all(lanes.iter().enumerate().map(|(i, &lane)| async move {
+        run_task(i as u32, lane, spec, origin, trace_ref, lp).await;
+        progress.tick(trace_ref, lp.now_ms());
+    }))
+    .await;
+    let mut trace = trace.into_inner();
+    trace.finish(lp.now_ms());
+    trace
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::event_loop::{block_on, NativeLoop};
+    use crate::params::parse_query;
+    use crate::trace::State;
+
+    fn kernel() -> Kernel {
+        crate::workload::test_kernel()
+    }
+
+    /// I/O tasks overlap their waits: 8 waits of 40 ms end in far less than 320 ms, all
+    /// waiting at once.
+    #[test]
+    fn io_waits_overlap() {
+        let p = parse_query("workload=io&tasks=8&io_ms=40").params;
+        let t = block_on(run(&p, kernel(), &NativeLoop, &Progress::none()));
+        assert!(t.problems().is_empty(), "{:?}", t.problems());
+        assert_eq!(t.max_overlap(State::IoWait), 8);
+        assert!(t.wall_ms < 8.0 * 40.0 / 2.0, "{}", t.wall_ms);
+    }
+
+    /// CPU tasks never overlap: a computing task holds the loop, and the others are
+    /// blocked meanwhile.
+    #[test]
+    fn cpu_work_holds_the_loop() {
+        let p = parse_query("workload=cpu&tasks=3&cpu_ms=10").params;
+        let t = block_on(run(&p, kernel(), &NativeLoop, &Progress::none()));
+        assert_eq!(t.max_overlap(State::Running), 1);
+        assert!(t.time_in(State::Blocked) > 10.0, "{t:?}");
+    }
+
+    /// On mixed work the waits overlap and the computing does not: a sleeper that is due
+    /// while another task computes is late, and says so.
+    #[test]
+    fn mixed_waits_overlap_computing_does_not() {
+        let p = parse_query("workload=mixed&tasks=4&io_ms=20&cpu_ms=10").params;
+        let t = block_on(run(&p, kernel(), &NativeLoop, &Progress::none()));
+        assert_eq!(t.max_overlap(State::IoWait), 4);
+        assert_eq!(t.max_overlap(State::Running), 1);
+        assert!(t.wall_ms >= 20.0 + 4.0 * 10.0 - 1.0, "{}", t.wall_ms);
+    }
+
+    /// With yield_ms, CPU tasks take turns: their running spans interleave.
+    #[test]
+    fn yielding_interleaves_the_tasks() {
+        let p = parse_query("workload=cpu&tasks=2&cpu_ms=10&yield_ms=2").params;
+        let t = block_on(run(&p, kernel(), &NativeLoop, &Progress::none()));
+        let order: Vec<u32> = t
+            .spans
+            .iter()
+            .filter(|s| s.state == State::Running)
+            .map(|s| s.lane)
+            .collect();
+        assert!(
+            order.windows(2).any(|w| w[0] != w[1]) && order.len() == 10,
+            "{order:?}"
+        );
+        let first_of_1 = order.iter().position(|&l| l == 1).unwrap_or(usize::MAX);
+        let last_of_0 = order.iter().rposition(|&l| l == 0).unwrap_or(0);
+        assert!(first_of_1 < last_of_0, "{order:?}");
+    }
+}
