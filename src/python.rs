@@ -23,7 +23,7 @@
 use std::sync::OnceLock;
 
 use minijinja::syntax::SyntaxConfig;
-use minijinja::{context, AutoEscape, Environment, UndefinedBehavior, Value};
+use minijinja::{context, Environment, UndefinedBehavior, Value};
 
 use crate::params::{Lab, Model, Params, Workload};
 
@@ -191,13 +191,14 @@ fn lab(p: &Params) -> Value {
     }
 }
 
-/// The templates, parsed once. Blocks (`{% if %}` lines) leave no blank line behind, a
-/// name missing from the context is an error rather than an empty string, and nothing is
-/// HTML-escaped: the output is Python.
+/// The templates, parsed once, in an empty environment: no filters, tests or globals
+/// beyond the syntax itself, and no HTML escaping (the output is Python). Blocks
+/// (`{% if %}` lines) leave no blank line behind, and a name missing from the context is
+/// an error rather than an empty string.
 fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
-        let mut env = Environment::new();
+        let mut env = Environment::empty();
         let syntax = SyntaxConfig::builder()
             .trim_blocks(true)
             .lstrip_blocks(true)
@@ -206,7 +207,6 @@ fn templates() -> &'static Environment<'static> {
             .expect("the default delimiters are valid");
         env.set_syntax(syntax);
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_auto_escape_callback(|_| AutoEscape::None);
         for (name, source) in TEMPLATES {
             if let Err(e) = env.add_template(name, source) {
                 panic!("Python template {name}: {e:#}");
