@@ -537,6 +537,7 @@ mod tests {
         let code = script(&many, Model::Asyncio);
         assert!(code.contains("BASELINE_TASKS = 250\n"), "{code}");
         let run = run_scenario(&many, Model::Asyncio);
+        assert_eq!(run.num("baseline_tasks"), 250.0);
         assert!(
             run.stdout
                 .contains("(lines for the other 980 tasks not shown)"),
