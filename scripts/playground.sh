@@ -55,27 +55,42 @@ setup_test_tools() {
   have python3 || { echo "python3 (CPython 3.11) is required to check the generated scripts" >&2; exit 1; }
 }
 
-# Both WebAssembly builds, as plain ES modules, into www/pkg/{plain,threads}.
+THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory -Clink-arg=--shared-memory \
+-Clink-arg=--import-memory -Clink-arg=--max-memory=1073741824 \
+-Clink-arg=--export=__wasm_init_tls -Clink-arg=--export=__tls_size \
+-Clink-arg=--export=__tls_align -Clink-arg=--export=__tls_base"
+
+# One WebAssembly build of the crate, as plain ES modules, into www/$1.
+#   wasm_build OUT FEATURES [threads]
+# The threads build needs atomics and a shared memory: since late 2025 `+atomics` alone no
+# longer gives a shared memory, the link args do. It has a target dir of its own, so the
+# builds never invalidate each other's cache.
+wasm_build() {
+  local out=$1 features=$2 dir=target
+  local args=(--lib --release --target "$WASM_TARGET")
+  [ -n "$features" ] && args+=(--features "$features")
+  if [ "${3:-}" = threads ]; then
+    dir=target/threads
+    RUSTFLAGS="$THREADS_RUSTFLAGS" cargo build "${args[@]}" --target-dir "$dir" -Z build-std=panic_abort,std
+  else
+    cargo build "${args[@]}"
+  fi
+  rm -rf "www/$out"
+  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "www/$out" \
+    "$dir/$WASM_TARGET/release/$CRATE.wasm"
+}
+
+# The page's builds, into www/pkg/: plain (asyncio on the page, the baseline and the
+# processes in their workers), python (the scripts, loaded after start) and threads.
 build() {
   setup_rust
   setup_node
-  say "building the plain build (no atomics: asyncio, processes, sequential)"
-  cargo build --lib --release --target "$WASM_TARGET"
-  rm -rf www/pkg/plain www/pkg/threads
-  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg/plain \
-    "target/$WASM_TARGET/release/$CRATE.wasm"
-
+  say "building the plain build (no atomics: asyncio, the baseline, processes)"
+  wasm_build pkg/plain ""
+  say "building the Python build (the scripts' templates)"
+  wasm_build pkg/python python
   say "building the threads build (atomics, shared memory, rayon)"
-  # Since late 2025 `+atomics` alone no longer gives a shared memory: the link args do.
-  # A target dir of its own, so the two builds never invalidate each other's cache.
-  RUSTFLAGS="-C target-feature=+atomics,+bulk-memory -Clink-arg=--shared-memory \
--Clink-arg=--import-memory -Clink-arg=--max-memory=1073741824 \
--Clink-arg=--export=__wasm_init_tls -Clink-arg=--export=__tls_size \
--Clink-arg=--export=__tls_align -Clink-arg=--export=__tls_base" \
-    cargo build --lib --release --target "$WASM_TARGET" --features threads \
-    --target-dir target/threads -Z build-std=panic_abort,std
-  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg/threads \
-    "target/threads/$WASM_TARGET/release/$CRATE.wasm"
+  wasm_build pkg/threads threads threads
 
   # The embed view is the page itself in compact form, as its own document so a host can
   # send it Document-Isolation-Policy (threads inside an iframe on a non-isolated page).
@@ -85,6 +100,15 @@ build() {
   mkdir -p www/vendor
   cp node_modules/uplot/dist/uPlot.esm.js www/vendor/uPlot.esm.js
   cp node_modules/uplot/dist/uPlot.min.css www/vendor/uPlot.min.css
+}
+
+# The builds with test hooks (a query can make a model panic), into www/pkg-test/: only the
+# end-to-end tests of faults load them, through a test server that maps pkg/ there.
+build_test_hooks() {
+  setup_rust
+  say "building the plain and threads builds with test hooks (for the tests of faults)"
+  wasm_build pkg-test/plain test-hooks
+  wasm_build pkg-test/threads threads,test-hooks threads
 }
 
 # A deployable copy: everything the page needs, plus the header file static hosts read.
@@ -100,8 +124,9 @@ dist() {
   # GitHub Pages deployed from a branch runs Jekyll, which would drop files it does not know.
   touch dist/.nojekyll
   local f
+  rm -rf dist/pkg-test
   for f in index.html embed.html coi.js coi-sw.js _headers pkg/plain/concurrency_playground_bg.wasm \
-    pkg/threads/concurrency_playground_bg.wasm vendor/uPlot.esm.js; do
+    pkg/threads/concurrency_playground_bg.wasm pkg/python/concurrency_playground_bg.wasm vendor/uPlot.esm.js; do
     [ -f "dist/$f" ] || { echo "dist/ is missing $f" >&2; exit 1; }
   done
   echo "dist/ is ready: copy it to any static host ($(du -sh dist | cut -f1)); see docs/embedding.md"
@@ -117,6 +142,7 @@ run_tests() {
   setup_test_tools
   # dist builds first: the hosting tests serve dist/ as a static host would.
   dist
+  build_test_hooks
   say "native tests: cargo test"
   cargo test --quiet
   say "lints: cargo fmt --check, cargo clippy"

@@ -192,6 +192,8 @@ pub const MAX_PROCESSES: u32 = 16;
 pub const MAX_REPEAT: u32 = 20;
 /// Rounds of Compare all when `repeat` is left automatic.
 pub const COMPARE_REPEAT: u32 = 3;
+/// The most withdrawals each thread of the race lab's bank makes: each one waits.
+pub const MAX_WITHDRAWALS: u32 = 1_000;
 /// The most problems reported one by one; the rest are counted.
 pub const MAX_ERRORS: usize = 8;
 
@@ -314,9 +316,13 @@ impl Params {
     }
 
     /// Processes the multiprocessing model starts, given the machine's core count: `processes`,
-    /// or one per core (at most 16), and never more than there are tasks.
+    /// or one per core (at most 16), and never more than there are tasks (the isolation lab
+    /// has no tasks: it starts the whole pool).
     pub fn process_count(&self, cores: u32) -> u32 {
-        self.pool_size(cores).min(self.tasks)
+        match self.lab {
+            Lab::Isolation => self.pool_size(cores),
+            _ => self.pool_size(cores).min(self.tasks),
+        }
     }
 
     /// The size of the process pool, whatever the tasks: `processes`, or one per core.
@@ -324,6 +330,12 @@ impl Params {
         self.processes
             .unwrap_or(cores.clamp(1, MAX_PROCESSES))
             .min(MAX_PROCESSES)
+    }
+
+    /// Race lab: withdrawals each thread makes from the bank account, `increments` at most
+    /// [`MAX_WITHDRAWALS`].
+    pub fn withdrawals(&self) -> u32 {
+        self.increments.min(MAX_WITHDRAWALS)
     }
 
     /// Rounds each measurement of `action` is repeated.

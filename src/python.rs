@@ -184,6 +184,7 @@ fn lab(p: &Params) -> Value {
         threads => p.thread_count().max(1),
         processes => p.processes,
         increments => p.increments,
+        withdrawals => p.withdrawals(),
         shared => p.shared,
         gil => p.gil,
         switch_ms => p.switch_ms,

@@ -159,6 +159,13 @@ impl Trace {
         (iters > 0 && ms >= 1.0).then(|| iters as f64 / ms)
     }
 
+    /// The slowest kernel speed of any lane that computed, iterations per ms.
+    pub fn slowest_speed(&self) -> Option<f64> {
+        (0..self.iters.len() as u32)
+            .filter_map(|lane| self.speed(lane))
+            .reduce(f64::min)
+    }
+
     /// Add the page's event-loop lag as its own lane: each late stretch (absolute `[from,
     /// to]`) becomes a `blocked` span, clipped to the run.
     pub fn add_lag_lane(&mut self, late: &[(f64, f64)]) {
@@ -373,6 +380,7 @@ mod tests {
         t.finish(150.0);
         assert_eq!(t.speed(lane), Some(2000.0));
         assert_eq!(t.speed(7), None);
+        assert_eq!(t.slowest_speed(), Some(2000.0));
         t.add_lag_lane(&[(90.0, 105.0), (140.0, 170.0), (200.0, 210.0)]);
         let lag: Vec<(f64, f64)> = t.spans[1..]
             .iter()

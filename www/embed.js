@@ -123,7 +123,7 @@ function rejectReason(event, commands) {
  * @param {object} opts
  * @param {{root: HTMLFormElement, fields: Map<string, HTMLElement>, fieldsets: Map<string, HTMLFieldSetElement>}} opts.form
  * @param {() => string} opts.currentQuery the scenario as the URL holds it
- * @param {import('./engine.js').Capabilities} opts.caps
+ * @param {import('./capabilities.js').Capabilities} opts.caps
  * @param {Record<string, () => void>} opts.commands what the parent may ask: run, stop
  */
 export function startEmbed({ form, currentQuery, caps, commands }) {

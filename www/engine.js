@@ -1,40 +1,10 @@
 // @ts-check
 /**
  * The page's own WebAssembly instance (the plain build: no atomics, works on any page),
- * the kernel calibration, and what this page can do.
+ * the schema it carries, and the kernel's calibration on this machine.
  */
 import * as glue from './pkg/plain/concurrency_playground.js';
-import { panicError } from './workers/protocol.js';
-
-export { panicError };
-
-/**
- * @typedef {object} Capabilities
- * @property {boolean} threads       whether the threads build can run here
- * @property {string} threadsReason  one line saying why not (empty when it can)
- * @property {number} cores          navigator.hardwareConcurrency
- * @property {boolean} sharedMemory  whether SharedArrayBuffer exists (the isolation lab's shared counter)
- */
-
-/** @returns {Capabilities} */
-export function capabilities() {
-  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
-  const sharedMemory = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
-  if (!globalThis.crossOriginIsolated) {
-    return {
-      threads: false,
-      threadsReason:
-        'Threads are off: this page is not cross-origin isolated, so the browser withholds the shared memory threads need. ' +
-        'Serve it with COOP same-origin and COEP require-corp (npm start does), or open it from a host that sends them.',
-      cores,
-      sharedMemory,
-    };
-  }
-  if (typeof Worker !== 'function' || typeof Atomics?.wait !== 'function') {
-    return { threads: false, threadsReason: 'Threads are off: this browser has no Workers with Atomics.wait.', cores, sharedMemory };
-  }
-  return { threads: true, threadsReason: '', cores, sharedMemory };
-}
+import { panicError } from './shared/protocol.js';
 
 /**
  * The page's instance: the plain build's exports. After a trap the instance is replaced,
@@ -112,8 +82,9 @@ export function loaded() {
 
 /**
  * Load the plain build once and calibrate the CPU kernel on this machine: every model,
- * in every worker, uses this one figure, so "200 ms of work" is the same work everywhere.
- * After a trap this is the new instance (with the same calibration).
+ * in every worker, runs this many iterations for "200 ms of work", and each context
+ * reports the speed it really ran at. After a trap this is the new instance (with the
+ * same calibration).
  */
 export function engine() {
   if (!ready) {
@@ -188,11 +159,31 @@ export async function withPanicMessage(fn, signal) {
 }
 
 /**
- * Test hook: panic inside a future on the page's instance, after a turn of the event
- * loop, as a bug in asyncio or sequential would.
- * @param {string} message
+ * @typedef {object} Schema what the page needs of the Rust schema (`boundary::page::schema`)
+ * @property {import('./params.js').Spec[]} params
+ * @property {{maxAsyncioTasks: number, maxTasksOther: number, maxLoopBlockMs: number, maxThreads: number, maxProcesses: number, maxRepeat: number}} limits
+ * @property {string[]} models
+ * @property {string[]} workloads
+ * @property {string[]} labs
+ * @property {string[]} states
+ * @property {string} lagLane
+ * @property {number} beatMs
  */
-export async function panicOnPageForTest(message) {
-  await engine();
-  await withPanicMessage(() => wasm.panicAfterForTest(message, 10));
+
+/** The page's instance, once loaded (its functions are swapped in place after a trap). */
+export function core() {
+  return wasm;
+}
+
+/** @type {Schema | null} */
+let schemaCache = null;
+
+/**
+ * The schema, from the page's instance: the one place the parameters, limits and names
+ * are defined. Call once the instance is loaded.
+ * @returns {Schema}
+ */
+export function schema() {
+  schemaCache ??= /** @type {Schema} */ (wasm.schema());
+  return schemaCache;
 }

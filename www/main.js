@@ -1,85 +1,47 @@
 // @ts-check
 /**
- * Wiring only: form -> runner -> views. The page's parts live beside this file:
- * params.js (schema and URL), engine.js (the WebAssembly core), runners/ (one per model),
- * workers/ (the threads host and the processes), views/ (pure renderings of results).
+ * Wiring only: form -> controller -> runners -> views. The page's parts live beside this
+ * file: engine.js (the WebAssembly core and its schema), capabilities.js (what this browser
+ * runs), params.js (the scenario as text), page/ (runs, the Python panel, sharing, the
+ * status line), runners/ (one per model), workers/ (the threads host and the processes),
+ * views/ (pure renderings of results), shared/ (what the page and the workers both use).
  */
-import { engine, loaded, capabilities } from './engine.js';
-import { rawValues, toQuery } from './params.js';
-import { planSteps, runPlan } from './runners/index.js';
-import { liveWorkers, stopAll } from './workers/registry.js';
+import { engine, loaded, schema } from './engine.js';
+import { capabilities } from './capabilities.js';
+import { parse } from './params.js';
+import { Controller } from './page/controller.js';
+import { PythonPanel, preload as preloadPython } from './page/python-panel.js';
+import { wireSharing } from './page/share.js';
+import { setState, status, showError, showNotices } from './page/status.js';
+import { liveWorkers } from './runners/registry.js';
 import { ScenarioForm } from './views/form.js';
-import { Timeline } from './views/timeline.js';
-import { renderResults, toCSV, toJSON } from './views/results.js';
-import { embedSnippet, messageLog, postToParent, startEmbed } from './embed.js';
+import { Timeline } from './views/timeline/index.js';
+import { renderResults } from './views/results.js';
+import { summarize } from './views/summary.js';
+import { WORKLOAD_NAMES } from './views/format.js';
+import { messageLog, postToParent, startEmbed } from './embed.js';
 
-/** @typedef {import('./runners/index.js').Result} Result */
-/** @typedef {import('./params.js').Params} Params */
+/** @typedef {import('./shared/types.js').Result} Result */
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ ($(id));
 
-const MODELS = ['sequential', 'asyncio', 'threading', 'multiprocessing'];
 /** Parameters that belong to the page, not to the scenario: kept from the URL as given. */
 const PAGE_PARAMS = ['embed'];
-
-const state = {
-  /** @type {Result[]} */
-  results: [],
-  /** @type {AbortController | null} */
-  running: null,
-  /** @type {Result | null} */
-  shown: null,
-  pythonModel: 'asyncio',
-};
-
-/** @param {'loading'|'ready'|'running'|'done'|'error'|'cancelled'} s */
-function setState(s) {
-  document.documentElement.dataset.state = s;
-  // For load-time measurements: performance.getEntriesByName('playground:ready').
-  performance.mark(`playground:${s}`);
-}
-
-/** @param {string} text */
-function status(text) {
-  $('status').textContent = text;
-}
-
-/** @param {string} message */
-function showError(message) {
-  const box = $('error');
-  box.textContent = message;
-  box.hidden = message === '';
-}
-
-/**
- * @param {Blob | string} data
- * @param {string} name
- * @param {string} type
- */
-function download(data, name, type) {
-  const blob = typeof data === 'string' ? new Blob([data], { type }) : data;
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
 
 async function main() {
   // coi.js may be about to reload the page under its service worker: start once it is not.
   await /** @type {any} */ (window).coiReady;
   const caps = capabilities();
-  let wasm;
   try {
-    wasm = await loaded();
+    await loaded();
   } catch (e) {
     setState('error');
     status('');
     showError(`The WebAssembly core could not load: ${e instanceof Error ? e.message : e}. Build it with npm start.`);
     return;
   }
-  const schema = wasm.paramSchema();
+  const s = schema();
   const initial = new URLSearchParams(location.search);
   const pageParams = new Map(PAGE_PARAMS.filter((k) => initial.has(k)).map((k) => [k, initial.get(k) ?? '']));
   // embed.html is built with body.embed; any page becomes the embed view with ?embed=1.
@@ -87,330 +49,148 @@ async function main() {
   document.body.classList.toggle('embed', embedded);
   $('open-full').hidden = !embedded;
 
-  const form = new ScenarioForm(/** @type {HTMLFormElement} */ ($('scenario')), schema, onEdit);
-  const timeline = new Timeline($('timeline'));
+  const fromUrl = parse(location.search);
+  const form = new ScenarioForm(/** @type {HTMLFormElement} */ ($('scenario')), s.params, onEdit);
+  form.fill(new Map(fromUrl.raw));
+  const timeline = new Timeline($('timeline'), { states: s.states, lagLane: s.lagLane });
   const resultsTable = /** @type {HTMLTableElement} */ ($('results'));
   renderResults(resultsTable, []);
-  form.fill(rawValues(location.search, schema));
+  const python = new PythonPanel({ tabs: $('python-tabs'), code: $('python-code'), how: $('python-how') });
 
   // Capabilities: controls start disabled and are enabled once known, each with a reason.
   if (!caps.threads) {
     form.disableGroup('threading', caps.threadsReason);
     form.disableChoice('models', 'threading', caps.threadsReason);
-    const notice = $('notice');
-    notice.textContent = caps.threadsReason + ' asyncio, multiprocessing and the sequential baseline all work.';
-    notice.hidden = false;
+    showNotices([`${caps.threadsReason} asyncio, multiprocessing and the sequential baseline all run.`]);
   }
   // The kernel is calibrated once the page is idle; runs wait for it.
   let itersPerMs = 0;
   engine().then((core) => {
     itersPerMs = core.itersPerMs;
-    $('machine').textContent = `This machine: ${caps.cores} logical cores; kernel speed ${(itersPerMs / 1000).toFixed(0)}k iterations/ms.`;
+    $('machine').textContent = `This machine: ${caps.cores} logical cores.`;
+    preloadPython();
   });
 
-  /** The scenario as the URL should hold it: the form's raw text, plus page parameters. */
-  function currentQuery() {
-    const raw = form.values();
-    for (const [k, v] of pageParams) raw.set(k, v);
-    return toQuery(raw, schema);
-  }
-
-  /** @returns {{query: string, params: Params, errors: import('./params.js').ParamError[]}} */
-  function validate() {
-    const query = currentQuery();
-    const { params, errors } = wasm.parseQuery(query);
-    const known = new Set(schema.map((/** @type {{name: string}} */ s) => s.name));
-    form.showErrors(errors);
-    const loose = errors.filter((/** @type {{name: string}} */ e) => !form.fields.has(e.name) || !known.has(e.name));
-    const box = $('form-errors');
-    box.replaceChildren(...loose.map((e) => Object.assign(document.createElement('p'), { textContent: e.message })));
-    box.hidden = loose.length === 0;
-    const freeze = $('freeze');
-    const cpuMs = params.workload === 'io' ? 0 : params.cpuMs;
-    freeze.hidden = !(params.models.includes('asyncio') && cpuMs > 0 && errors.length === 0);
-    freeze.textContent = `asyncio runs its CPU work on this page's own thread: the page will freeze for about ${((params.tasks * cpuMs) / 1000).toFixed(1)} s while it runs${params.yieldMs > 0 ? ', in slices of ' + params.yieldMs + ' ms' : ''}. That is the lesson.`;
-    return { query, params, errors };
-  }
-
-  function onEdit() {
-    const { query, params } = validate();
-    history.replaceState(null, '', `${location.pathname}${query ? '?' + query : ''}`);
-    showPython(query, params);
-    $('share-box').hidden = true;
-  }
-
-  /** @param {string} query @param {Params} params */
-  function showPython(query, params) {
-    const tabs = $('python-tabs');
-    const models = params.lab !== 'none' ? ['lab'] : params.models;
-    if (!models.includes(state.pythonModel)) state.pythonModel = models[0];
-    tabs.replaceChildren(
-      ...models.map((m) => {
-        const b = document.createElement('button');
-        b.type = 'button';
-        b.role = 'tab';
-        b.textContent = m === 'lab' ? `${params.lab} lab` : m;
-        b.setAttribute('aria-selected', String(m === state.pythonModel));
-        b.addEventListener('click', () => {
-          state.pythonModel = m;
-          showPython(query, params);
-        });
-        return b;
-      }),
-    );
-    let code = '';
-    try {
-      code = wasm.pythonScript(query, state.pythonModel === 'lab' ? 'sequential' : state.pythonModel);
-    } catch (e) {
-      code = `# Fix the scenario first: ${e instanceof Error ? e.message : e}`;
-    }
-    $('python-code').textContent = code;
-    const model = state.pythonModel === 'lab' ? 'sequential' : state.pythonModel;
-    let file = 'scenario.py';
-    try {
-      file = wasm.pythonFilename(query, model);
-    } catch {
-      // The scenario has errors: the code panel already says so.
-    }
-    const how = $('python-how');
-    how.replaceChildren(
-      'Save it as ',
-      Object.assign(document.createElement('code'), { textContent: file }),
-      ' and run ',
-      Object.assign(document.createElement('code'), { textContent: `python3 ${file}` }),
-      ' (Python 3.8 or later, standard library only): it prints each task as it finishes, then the wall time and a speedup, and a last RESULT line in JSON.',
-    );
-  }
-
-  /** @param {Params} params */
-  function matrixOptions(params) {
-    return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil };
-  }
+  /** @type {{action: string, params: import('./params.js').Params} | null} */
+  let last = null;
+  /** @type {Result | null} the row whose timeline is shown */
+  let shown = null;
 
   /** @param {Result | null} r */
   function show(r) {
-    state.shown = r;
-    if (!r) {
-      timeline.clear();
-      return;
-    }
+    shown = r;
+    if (!r) return timeline.clear();
     timeline.render(r.trace, { title: `${r.label}, ${r.workload}: ${r.wallMs.toFixed(1)} ms` });
     for (const tr of resultsTable.querySelectorAll('tbody tr')) {
       const row = /** @type {HTMLTableRowElement} */ (tr);
-      row.classList.toggle('selected', Number(row.dataset.index) === state.results.indexOf(r));
+      row.classList.toggle('selected', row.dataset.model === r.model && row.dataset.workload === r.workload && row.dataset.variant === r.variant);
     }
   }
 
-  function refreshResults() {
-    renderResults(resultsTable, state.results);
-    resultsTable.querySelectorAll('tbody tr').forEach((tr, i) => {
+  /** @param {Result[]} results */
+  function refreshResults(results) {
+    const rows = summarize(results);
+    renderResults(resultsTable, rows);
+    resultsTable.querySelectorAll('tbody tr[data-model]').forEach((tr, i) => {
       const row = /** @type {HTMLTableRowElement} */ (tr);
-      row.dataset.index = String(i);
       row.tabIndex = 0;
-      row.addEventListener('click', () => show(state.results[i]));
+      row.addEventListener('click', () => show(rows[i].latest));
       row.addEventListener('keydown', (ev) => {
         if (ev.key === 'Enter' || ev.key === ' ') {
           ev.preventDefault();
-          show(state.results[i]);
+          show(rows[i].latest);
         }
       });
     });
-    const has = state.results.length > 0;
+    const has = results.length > 0;
     for (const id of ['export-json', 'export-csv', 'export-trace', 'export-png', 'export-svg']) button(id).disabled = !has;
   }
 
-  /** @param {boolean} busy */
-  function setBusy(busy) {
-    for (const id of ['run', 'compare', 'sweep']) button(id).disabled = busy;
-    button('stop').disabled = !busy;
-    $('progress').hidden = !busy;
-    form.setBusy(busy);
+  /** @param {import('./params.js').Params} params */
+  function matrixOptions(params) {
+    return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil, models: s.models, workloadOrder: s.workloads };
   }
 
-  /**
-   * Run a plan of steps, filling the results as they come.
-   * @param {{compare?: boolean}} opts
-   */
-  async function start(opts = {}) {
-    if (state.running) return;
-    const { query, params, errors } = validate();
-    if (errors.length) {
-      setState('error');
-      showError(`Nothing ran. Fix the scenario first: ${errors.map((/** @type {{message: string}} */ e) => e.message).join(' ')}`);
-      status('');
-      return;
-    }
-    showError('');
-    const compare = opts.compare ?? params.compare;
-    const steps = planSteps(params, { compare });
-    const controller = new AbortController();
-    state.running = controller;
-    state.results = [];
-    refreshResults();
-    show(null);
-    $('matrix-section').hidden = !compare;
-    // A lab's figures are its own table; the timeline and the timing rows would be empty.
-    const lab = params.lab !== 'none' && !compare;
-    $('lab-section').hidden = !lab;
-    $('timeline-section').hidden = lab;
-    $('results-section').hidden = lab;
-    const progress = /** @type {HTMLProgressElement} */ ($('progress'));
-    progress.max = steps.length;
-    progress.value = 0;
-    setBusy(true);
-    setState('running');
-    /** @param {string} model */
-    const skip = (model) => (model === 'threading' && !caps.threads ? caps.threadsReason : '');
-    try {
-      // Views a plain run never needs load when a run needs them.
-      const { renderMatrix } = compare ? await import('./views/matrix.js') : { renderMatrix: () => {} };
-      const { renderLab } = lab ? await import('./views/lab.js') : { renderLab: () => {} };
-      renderMatrix($('matrix'), [], matrixOptions(params));
-      const { itersPerMs } = await engine();
-      await runPlan(
-        steps,
-        {
-          query,
-          parse: (q) => wasm.parseQuery(q).params,
-          itersPerMs,
-          caps,
-          signal: controller.signal,
-          onTrace: (trace) => timeline.render(trace, { title: 'running…' }),
-        },
-        {
-          skip,
-          onStart: (i, step) => {
-            progress.value = i;
-            status(`Running ${step.model}, ${step.workload === 'io' ? 'I/O' : step.workload.toUpperCase()} (${i + 1}/${steps.length})…`);
-          },
-          onResult: (r) => {
-            state.results.push(r);
-            refreshResults();
-            show(r);
-            if (compare) renderMatrix($('matrix'), state.results, matrixOptions(params));
-            if (r.lab) renderLab($('lab'), r);
-          },
-        },
-      );
-      progress.value = steps.length;
-      setState('done');
-      const skipped = steps.filter((s) => skip(s.model)).length;
-      status(`Done: ${state.results.length} result${state.results.length === 1 ? '' : 's'}.${skipped ? ' Threads were left out: ' + caps.threadsReason : ''}`);
-      postToParent('results', { query, results: state.results.map(({ trace, ...r }) => r) });
-    } catch (e) {
-      if (e instanceof DOMException && e.name === 'AbortError') {
-        setState('cancelled');
-        status('Stopped. Every worker of the run was terminated.');
-      } else {
-        // A fault may leave a pool blocked: start clean next time.
-        stopAll();
-        import('./runners/threading.js').then((m) => m.stopHosts());
-        setState('error');
-        status('');
-        showError(`The run failed: ${e instanceof Error ? e.message : e}`);
-      }
-    } finally {
-      state.running = null;
-      setBusy(false);
-    }
-  }
-
-  function stop() {
-    state.running?.abort();
-  }
-
-  button('run').addEventListener('click', () => start({ compare: false }));
-  button('compare').addEventListener('click', () => start({ compare: true }));
-  button('stop').addEventListener('click', stop);
-  button('sweep').addEventListener('click', async () => {
-    if (state.running) return;
-    const { query, params, errors } = validate();
-    if (errors.length) return start();
-    const controller = new AbortController();
-    state.running = controller;
-    setBusy(true);
-    setState('running');
-    $('sweep-section').hidden = false;
-    try {
-      const { itersPerMs } = await engine();
-      // The chart library loads only for a sweep: most visits never need it.
-      const { runSweep } = await import('./views/sweep.js');
-      await runSweep({
-        root: $('sweep-chart'),
-        table: /** @type {HTMLTableElement} */ ($('sweep-table')),
-        query,
-        params,
-        caps,
-        itersPerMs,
-        signal: controller.signal,
-        onProgress: (done, total, text) => {
-          const progress = /** @type {HTMLProgressElement} */ ($('progress'));
-          progress.max = total;
-          progress.value = done;
-          status(text);
-        },
-      });
-      setState('done');
-      status('Sweep done.');
-    } catch (e) {
-      const stopped = e instanceof DOMException && e.name === 'AbortError';
-      setState(stopped ? 'cancelled' : 'error');
-      if (!stopped) showError(`The sweep failed: ${e instanceof Error ? e.message : e}`);
-      status(stopped ? 'Stopped.' : '');
-    } finally {
-      state.running = null;
-      setBusy(false);
-    }
+  const controller = new Controller({
+    form,
+    caps,
+    pageParams,
+    setBusy: (busy) => {
+      for (const id of ['run', 'compare', 'sweep']) button(id).disabled = busy;
+      button('stop').disabled = !busy;
+    },
+    views: {
+      reset: (action, parsed) => {
+        last = { action, params: parsed.params };
+        refreshResults([]);
+        show(null);
+        const compare = action === 'compare';
+        const lab = parsed.params.lab !== 'none' && !compare;
+        $('matrix-section').hidden = !compare;
+        // A lab's figures are its own table; the timing rows would be empty.
+        $('lab-section').hidden = !lab;
+        $('results-section').hidden = lab;
+        if (compare) import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), [], matrixOptions(parsed.params)));
+      },
+      live: (trace) => timeline.render(trace, { title: 'running…' }),
+      result: (results, r) => {
+        refreshResults(results);
+        show(r);
+        if (last?.action === 'compare') {
+          const params = last.params;
+          import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), summarize(results), matrixOptions(params)));
+        }
+        if (r.lab) import('./views/lab.js').then(({ renderLab }) => renderLab($('lab'), r));
+      },
+      unavailable: (model, reason) => {
+        if (model !== 'threading') return;
+        form.disableGroup('threading', reason);
+        form.disableChoice('models', 'threading', reason);
+      },
+      sweep: async (workload) => {
+        $('sweep-section').hidden = false;
+        const [{ sweepChart }, { workerCounts, sweepSeries }] = await Promise.all([import('./views/sweep-chart.js'), import('./runners/sweep.js')]);
+        const tasks = parse(controller.query()).params.tasks;
+        const counts = workerCounts(tasks, caps.cores);
+        const keys = sweepSeries(caps.threads).map((x) => x.key);
+        const chart = sweepChart($('sweep-chart'), /** @type {HTMLTableElement} */ ($('sweep-table')), counts, keys, caps.cores, WORKLOAD_NAMES[workload] ?? workload);
+        return { point: chart.point, counts };
+      },
+    },
+    onDone: (results, query) => postToParent('results', { query, results: results.map(({ trace, ...r }) => r) }),
   });
 
-  async function share(/** @type {string} */ text, /** @type {string} */ label) {
-    const box = $('share-box');
-    const area = /** @type {HTMLTextAreaElement} */ ($('share-text'));
-    $('share-label').textContent = label;
-    area.value = text;
-    box.hidden = false;
-    area.select();
-    let copied = false;
-    try {
-      await navigator.clipboard.writeText(text);
-      copied = true;
-    } catch {
-      // Clipboard needs focus and permission; the text stays selected to copy by hand.
-    }
-    $('share-status').textContent = copied ? 'Copied to the clipboard.' : 'Selected: press Ctrl+C (⌘C) to copy.';
+  /** Validate, show the freeze note, keep the URL in step, refresh the script. */
+  function onEdit() {
+    const { query, parsed } = controller.validate();
+    const block = parsed.errors.length ? 0 : controller.loopBlockMs(query, parsed.params.compare ? 'compare' : 'run');
+    const freeze = $('freeze');
+    freeze.hidden = block === 0;
+    freeze.textContent = `asyncio runs its CPU work on this page's own event loop: no other task of the loop runs for about ${(block / 1000).toFixed(1)} s while it computes${parsed.params.yieldMs > 0 ? `, except every ${parsed.params.yieldMs} ms when it yields` : ''}. That is the lesson (Stop still works).`;
+    history.replaceState(null, '', `${location.pathname}${query ? '?' + query : ''}`);
+    void python.show(query, parsed.params);
+    $('share-box').hidden = true;
   }
-  button('share').addEventListener('click', () => share(location.href, 'Link to this scenario'));
-  button('embed').addEventListener('click', () => share(embedSnippet(location.href), 'Paste this into a course page'));
-  button('copy-python').addEventListener('click', async () => {
-    try {
-      await navigator.clipboard.writeText($('python-code').textContent ?? '');
-      button('copy-python').textContent = 'Copied';
-    } catch {
-      button('copy-python').textContent = 'Select and copy';
-    }
-    setTimeout(() => (button('copy-python').textContent = 'Copy'), 1500);
+
+  button('run').addEventListener('click', () => controller.start('run'));
+  button('compare').addEventListener('click', () => controller.start('compare'));
+  button('stop').addEventListener('click', () => controller.stop());
+  button('sweep').addEventListener('click', () => {
+    const select = /** @type {HTMLSelectElement | null} */ (document.getElementById('sweep-workload'));
+    controller.sweep(select?.value ?? 'cpu');
   });
-  button('export-json').addEventListener('click', () =>
-    download(toJSON(state.results, wasm.parseQuery(currentQuery()).params), 'playground-results.json', 'application/json'),
-  );
-  button('export-csv').addEventListener('click', () => download(toCSV(state.results), 'playground-results.csv', 'text/csv'));
-  button('export-trace').addEventListener('click', () =>
-    import('./views/chrome-trace.js').then(({ chromeTrace }) =>
-      download(JSON.stringify(chromeTrace(state.results)), 'playground-trace.json', 'application/json'),
-    ),
-  );
-  button('export-png').addEventListener('click', async () => download(await timeline.toPNG(), 'playground-timeline.png', 'image/png'));
-  button('export-svg').addEventListener('click', () => download(timeline.toSVG(), 'playground-timeline.svg', 'image/svg+xml'));
+  wireSharing({ results: () => controller.results, params: () => last?.params ?? null, timeline });
 
   // Tests and course pages drive the page through this, and through data-state.
   Object.assign(window, {
     playground: {
       liveWorkers,
-      stop,
-      run: () => start({ compare: false }),
-      compare: () => start({ compare: true }),
-      results: () => state.results.map(({ trace, ...r }) => r),
-      traces: () => state.results.map((r) => r.trace),
+      stop: () => controller.stop(),
+      run: () => controller.start('run'),
+      compare: () => controller.start('compare'),
+      results: () => controller.results.map(({ trace, ...r }) => r),
+      traces: () => controller.results.map((r) => r.trace),
+      shown: () => shown,
       /** The kernel's calibrated speed (0 until the calibration after load is done). */
       get itersPerMs() {
         return itersPerMs;
@@ -423,35 +203,28 @@ async function main() {
     },
   });
 
-  const first = validate();
-  showPython(first.query, first.params);
+  onEdit();
   // The URL stays as the user gave it until they edit the form: its problems are shown,
   // including those the form cannot hold (unknown or repeated parameters).
-  const fromUrl = wasm.parseQuery(location.search).errors;
-  const loose = fromUrl.filter((/** @type {{name: string}} */ e) => !form.fields.has(e.name));
-  if (loose.length) {
-    const box = $('form-errors');
-    box.replaceChildren(...loose.map((/** @type {{message: string}} */ e) => Object.assign(document.createElement('p'), { textContent: e.message })));
-    box.hidden = false;
-  }
+  form.showProblems(fromUrl);
   for (const id of ['run', 'compare', 'sweep', 'share', 'embed']) button(id).disabled = false;
   setState('ready');
   status('Ready. Choose a scenario and press Run.');
   if (embedded) {
     startEmbed({
       form,
-      currentQuery,
+      currentQuery: () => controller.query(),
       caps,
       commands: { run: () => button('run').click(), stop: () => button('stop').click() },
     });
   }
   if (initial.get('run') === '1') {
-    if (fromUrl.length) {
+    if (fromUrl.errors.length) {
       setState('error');
       status('');
-      showError(`Nothing ran. Fix the scenario first: ${fromUrl.map((/** @type {{message: string}} */ e) => e.message).join(' ')}`);
+      showError(`Nothing ran. Fix the scenario first: ${fromUrl.errors.map((e) => e.message).join(' ')}${fromUrl.more ? ` And ${fromUrl.more} more.` : ''}`);
     } else {
-      start({ compare: initial.get('compare') === '1' });
+      controller.start(initial.get('compare') === '1' ? 'compare' : 'run');
     }
   }
 }

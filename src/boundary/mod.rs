@@ -3,19 +3,23 @@
 //! as a query string and parses it with the one schema, so the page, the workers and the
 //! URL can never disagree.
 //!
-//! What both builds export is here; [`page`] holds what only the plain build exports (the
-//! page's asyncio, the baseline and processes in their workers, the schema and plans, the
-//! Python scripts) and `threads` what only the threads build exports (the rayon pool).
+//! What every build exports is here; `page` holds what only the plain build exports (the
+//! page's asyncio, the baseline and processes in their workers, the schema and plans),
+//! `threads` what only the threads build exports (the rayon pool), and `python` the
+//! Python scripts, a build of their own that the page loads when it is ready.
 //! `hooks` (the `test-hooks` feature) makes a model panic on purpose, for the tests of
 //! faults; the page and `dist/` never load a build that has it.
 
 pub mod js_loop;
 
-#[cfg(not(feature = "threads"))]
+#[cfg(not(any(feature = "threads", feature = "python")))]
 pub mod page;
 
 #[cfg(feature = "threads")]
 pub mod threads;
+
+#[cfg(feature = "python")]
+pub mod python;
 
 #[cfg(feature = "test-hooks")]
 pub mod hooks;
@@ -56,6 +60,7 @@ pub fn start() {
 }
 
 /// A Rust value as a plain JS value (objects, arrays, numbers: JSON's shapes).
+#[cfg_attr(feature = "python", allow(dead_code))]
 pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -63,6 +68,7 @@ pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError
 }
 
 /// A JS value as a Rust value, naming `what` when it does not fit.
+#[cfg_attr(any(feature = "python", feature = "threads"), allow(dead_code))]
 pub(crate) fn from_js<T: serde::de::DeserializeOwned>(
     value: JsValue,
     what: &str,
@@ -89,6 +95,7 @@ pub(crate) fn scenario(query: &str, model: Model) -> Result<Params, JsError> {
 /// Panic here if a test armed a panic for this model (the `test-hooks` feature); nothing
 /// in the builds the page loads.
 #[inline(always)]
+#[cfg_attr(any(feature = "python", feature = "threads"), allow(dead_code))]
 pub(crate) fn armed_panic() {
     #[cfg(feature = "test-hooks")]
     hooks::panic_if_armed();

@@ -11,7 +11,6 @@ use crate::lag::{heartbeat, Lag, LagStats, BEAT_MS};
 use crate::models::multiprocessing::{self as mp, PoolRun as CorePoolRun, Reply, Spread};
 use crate::models::{asyncio, sequential};
 use crate::params::{self, Action, Lab, Model, ParamSpec, Workload, LIMITS};
-use crate::python;
 use crate::trace::{Progress, State, Trace, LAG_LANE};
 use futures_util::future::{abortable, AbortHandle, Aborted};
 use serde::Serialize;
@@ -111,6 +110,8 @@ struct PlanView {
     rounds: u32,
     threads: u32,
     processes: u32,
+    /// The longest any one step holds the page's event loop, ms.
+    loop_block_ms: u64,
 }
 
 /// The plan of `action` on the scenario in `query`, on a machine of `cores` cores: every
@@ -123,8 +124,13 @@ pub fn plan(query: &str, action: &str, cores: u32) -> Result<JsValue, JsError> {
         return Err(JsError::new(&parsed.message()));
     }
     let p = parsed.params;
-    let steps = p
-        .plan(action)
+    let plan = p.plan(action);
+    let loop_block_ms = plan
+        .iter()
+        .map(|s| p.loop_block_ms(s.model, s.workload))
+        .max()
+        .unwrap_or(0);
+    let steps = plan
         .into_iter()
         .map(|s| StepView {
             query: p.step_query(&s),
@@ -139,6 +145,7 @@ pub fn plan(query: &str, action: &str, cores: u32) -> Result<JsValue, JsError> {
         rounds: p.rounds(action),
         threads: p.thread_count(),
         processes: p.process_count(cores),
+        loop_block_ms,
     })
 }
 
@@ -257,10 +264,10 @@ pub struct LagMeter {
 }
 
 #[derive(Serialize)]
-struct LagView {
+struct LagView<'a> {
     #[serde(flatten)]
     stats: LagStats,
-    trace: Trace,
+    late: &'a [(f64, f64)],
 }
 
 #[wasm_bindgen]
@@ -275,17 +282,14 @@ impl LagMeter {
         LagMeter { lag, stop }
     }
 
-    /// Stop beating, and add the late stretches to `trace` as its lag lane:
-    /// `{maxMs, p99Ms, trace}`.
-    pub fn stop(&self, trace: JsValue) -> Result<JsValue, JsError> {
+    /// Stop beating: `{maxMs, p99Ms, late}`, `late` the late stretches, absolute `[from, to]`.
+    pub fn stop(&self) -> Result<JsValue, JsError> {
         self.stop.set(true);
         let mut lag = self.lag.borrow_mut();
         lag.end(PerformanceClock.now_ms());
-        let mut trace: Trace = from_js(trace, "trace")?;
-        trace.add_lag_lane(lag.late());
         to_js(&LagView {
             stats: lag.stats(),
-            trace,
+            late: lag.late(),
         })
     }
 }
@@ -294,6 +298,25 @@ impl Default for LagMeter {
     fn default() -> Self {
         LagMeter::new()
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FinishedTrace {
+    trace: Trace,
+    speed_ratio: Option<f64>,
+}
+
+/// A run's trace made whole: the page's lag (`late`, absolute `[from, to]`) as its own
+/// lane; and how fast the slowest lane computed against the calibration (`itersPerMs`), or
+/// null when nothing computed. `{trace, speedRatio}`.
+#[wasm_bindgen(js_name = finishTrace)]
+pub fn finish_trace(trace: JsValue, late: JsValue, iters_per_ms: f64) -> Result<JsValue, JsError> {
+    let mut trace: Trace = from_js(trace, "trace")?;
+    let late: Vec<(f64, f64)> = from_js(late, "late stretches")?;
+    trace.add_lag_lane(&late);
+    let speed_ratio = trace.slowest_speed().map(|s| s / iters_per_ms);
+    to_js(&FinishedTrace { trace, speed_ratio })
 }
 
 #[derive(Serialize)]
@@ -410,33 +433,4 @@ impl PoolRun {
             .ok_or_else(|| JsError::new("this pool run is finished"))?;
         to_js(&run.finish())
     }
-}
-
-fn model_named(model: &str) -> Result<Model, JsError> {
-    model.parse().map_err(|_| {
-        JsError::new(&format!(
-            "model: {model:?} is not a model (valid: {})",
-            Model::NAMES.join(", ")
-        ))
-    })
-}
-
-/// The runnable Python script for the scenario and model (or the lab, if one is chosen).
-#[wasm_bindgen(js_name = pythonScript)]
-pub fn python_script(query: &str, model: &str) -> Result<String, JsError> {
-    let p = scenario(query, Model::Sequential)?;
-    if let Some(script) = python::lab_script(&p) {
-        return Ok(script);
-    }
-    Ok(python::script(&p, model_named(model)?))
-}
-
-/// The file name to save the Python script for the scenario and model under.
-#[wasm_bindgen(js_name = pythonFilename)]
-pub fn python_filename(query: &str, model: &str) -> Result<String, JsError> {
-    let p = scenario(query, Model::Sequential)?;
-    if let Some(name) = python::lab_filename(&p) {
-        return Ok(name);
-    }
-    Ok(python::filename(&p, model_named(model)?))
 }

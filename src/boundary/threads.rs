@@ -66,6 +66,7 @@ pub fn race_lab(query: &str) -> Result<JsValue, JsError> {
     to_js(&race::race_lab(
         p.thread_count(),
         p.increments,
+        p.withdrawals(),
         p.gil,
         f64::from(p.switch_ms),
         &PerformanceClock,

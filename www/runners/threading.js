@@ -1,20 +1,30 @@
 // @ts-check
 /**
  * threading: the tasks on a rayon pool whose threads are Web Workers over one shared
- * memory (`threading.rs`), GIL on or off, hosted by workers/threads-host.js.
+ * memory (`src/models/threading/`), GIL on or off, hosted by `workers/threads-host.js`.
  *
  * The global rayon pool cannot be resized, so a run that asks for another size gets a new
- * host worker; hosts are cached by size so a second run starts at once.
+ * host worker; hosts are cached by size so a second run starts at once. A host blocks
+ * while its pool runs, so Stop cannot reach it as a message: the host shares its memory
+ * with the page, and Stop raises the flag every thread of the pool checks. A host that
+ * does not answer soon after is terminated.
  */
-import { MSG, waitFor, errorMessage } from '../workers/protocol.js';
-import { startWorker, stopWorker, setBusy } from '../workers/registry.js';
-import { nowMs } from '../clock.js';
+import { MSG, waitFor, errorMessage, stopped } from '../shared/protocol.js';
+import { nowMs } from '../shared/clock.js';
+import { Unavailable, threadsFailed } from '../capabilities.js';
+import { startWorker, stopWorker, setBusy } from './registry.js';
+import { WARM_UP_MS } from './processes.js';
 
 /**
+ * @typedef {object} Ready what a host says once its pool is up
+ * @property {number} t0 @property {number} t1
+ * @property {WebAssembly.Memory} memory the pool's shared memory
+ * @property {number} cancelAddress where the stop flag is in it
+ * @property {number} speed the slowest thread's kernel speed after its warm-up
  * @typedef {object} Host
  * @property {Worker} worker
  * @property {number} threads
- * @property {Promise<{t0: number, t1: number}>} ready
+ * @property {Promise<Ready>} ready
  * @property {BroadcastChannel} panics where its threads report panics
  * @property {Error | null} crash set when a thread of its pool panicked
  * @property {Set<(e: Error) => void>} onCrash the requests in flight, told of a crash
@@ -23,10 +33,15 @@ import { nowMs } from '../clock.js';
 /** Hosts kept alive, by pool size; at most a few, since each holds `threads` workers. */
 const hosts = /** @type {Map<number, Host>} */ (new Map());
 const MAX_HOSTS = 2;
+/** How long a stopped host has to answer before it is terminated, ms. */
+const STOP_GRACE_MS = 300;
 let nextId = 1;
 
-/** @param {number} threads */
-function host(threads) {
+/**
+ * The host of `threads` threads for `query`, started if there is none.
+ * @param {number} threads @param {string} query
+ */
+function host(threads, query) {
   const cached = hosts.get(threads);
   if (cached) {
     // Most recently used last.
@@ -42,10 +57,10 @@ function host(threads) {
   const id = nextId++;
   // A thread that panics traps its own worker, which only the host could see, and the
   // host is blocked in the pool waiting for it. So every thread reports its panic here,
-  // on a channel of this host's own (boundary.rs, `report_panics_to`).
+  // on a channel of this host's own (`src/boundary/threads.rs`, `report_panics_to`).
   const panics = new BroadcastChannel(`playground:threads:panics:${crypto.randomUUID()}`);
   const ready = waitFor(worker, MSG.threadsReady, { id }).catch((e) => {
-    throw new Error(`the threads host could not start: ${errorMessage(e)}`);
+    throw new Unavailable(threadsFailed(errorMessage(e)));
   });
   /** @type {Host} */
   const made = { worker, threads, ready, panics, crash: null, onCrash: new Set() };
@@ -55,7 +70,7 @@ function host(threads) {
     for (const tell of made.onCrash) tell(made.crash);
     drop(threads, made);
   };
-  worker.postMessage({ type: MSG.threadsInit, id, threads, panics: panics.name });
+  worker.postMessage({ type: MSG.threadsInit, id, query, panics: panics.name, warmUpMs: WARM_UP_MS });
   hosts.set(threads, made);
   ready.catch(() => drop(threads, made));
   return { host: made, fresh: true };
@@ -72,22 +87,32 @@ function drop(threads, h = hosts.get(threads)) {
   h.panics.close();
 }
 
-/** Terminate every host (Stop, or a fault: a host blocked in a hung pool is useless). */
-export function stopHosts() {
+/** Terminate every host (a fault: a host blocked in a hung pool is useless). */
+export function stop() {
   for (const size of [...hosts.keys()]) drop(size);
 }
 
 /**
- * Send one request to the host of `threads` threads and wait for its answer. It fails,
- * and the host is terminated, when Stop is pressed, when a thread of the pool panics, or
- * after `timeoutMs` (0: never) with no answer; the next request starts a new host.
- * @param {number} threads
+ * Raise the stop flag in a host's shared memory: every thread of its pool sees it within a
+ * chunk of work or a slice of sleep. @param {Ready} r
+ */
+function raiseStop(r) {
+  Atomics.store(new Int32Array(r.memory.buffer), r.cancelAddress >> 2, 1);
+}
+
+/**
+ * Send one request to the host of `threads` threads and wait for its answer. It fails
+ * when Stop is pressed (the pool is told to stop, and the host is terminated if it does not
+ * answer within STOP_GRACE_MS), when a thread of the pool panics, or after `timeoutMs` (0:
+ * never) with no answer; the next request starts a new host if this one went.
+ * @param {number} threads @param {string} query
  * @param {object} message
  * @param {AbortSignal} [signal]
  * @param {number} [timeoutMs]
  */
-export async function request(threads, message, signal, timeoutMs = 0) {
-  const { host: h, fresh } = host(threads);
+export async function request(threads, query, message, signal, timeoutMs = 0) {
+  const asked = nowMs();
+  const { host: h, fresh } = host(threads, query);
   const id = nextId++;
   // One promise per request for every way it can fail, so nothing long-lived (the host,
   // the run's signal) keeps a reaction to it once the request is over.
@@ -95,9 +120,16 @@ export async function request(threads, message, signal, timeoutMs = 0) {
   let fail = () => {};
   const failed = /** @type {Promise<never>} */ (new Promise((_, reject) => (fail = reject)));
   failed.catch(() => {});
-  const onAbort = () => fail(new DOMException('Stopped', 'AbortError'));
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener('abort', onAbort, { once: true });
+  /** @type {Ready | null} */
+  let ready = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let graceTimer;
+  const onAbort = () => {
+    if (!ready) return fail(stopped());
+    raiseStop(ready);
+    // Stopped: the pool answers "threading: stopped" at once, or the host goes.
+    graceTimer = setTimeout(() => fail(stopped()), STOP_GRACE_MS);
+  };
   if (h.crash) fail(h.crash);
   h.onCrash.add(fail);
   const watchdog =
@@ -109,18 +141,24 @@ export async function request(threads, message, signal, timeoutMs = 0) {
       : undefined;
   setBusy(h.worker, true);
   try {
-    const spawn = await Promise.race([h.ready, failed]);
+    if (signal?.aborted) throw stopped();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    ready = await Promise.race([h.ready, failed]);
+    if (signal?.aborted) throw stopped();
     const answer = waitFor(h.worker, MSG.threadsResult, { id });
     answer.catch(() => {});
     const sentAt = nowMs();
-    h.worker.postMessage({ ...message, id, originMs: sentAt });
-    return { answer: await Promise.race([answer, failed]), spawn: fresh ? spawn : null, sentAt };
+    h.worker.postMessage({ ...message, id, originMs: sentAt, ...(fresh ? { poolAskedMs: asked, poolReadyMs: ready.t1 } : {}) });
+    const got = await Promise.race([answer, failed]);
+    return { answer: got, ready, fresh, sentAt };
   } catch (e) {
-    // Stopped or failed: the host may be blocked in the pool forever. Replace it.
+    if (signal?.aborted && /threading: stopped/.test(errorMessage(e))) throw stopped();
+    // Stopped without an answer, or failed: the host may be blocked in the pool forever.
     drop(threads, h);
     throw e;
   } finally {
     clearTimeout(watchdog);
+    clearTimeout(graceTimer);
     signal?.removeEventListener('abort', onAbort);
     h.onCrash.delete(fail);
     setBusy(h.worker, false);
@@ -138,56 +176,28 @@ function budgetMs(p) {
   return 30_000 + 3 * p.tasks * (io + cpu);
 }
 
-/** @param {import('./index.js').RunContext} ctx */
-function threadCount(ctx) {
-  return ctx.params.threads ?? Math.min(ctx.params.tasks, 64);
-}
-
-/**
- * Test hook: a panic inside a thread of the pool, as a bug in a task would.
- * @param {import('./index.js').RunContext} ctx @param {string} message
- * @returns {Promise<import('./index.js').Outcome[]>}
- */
-export async function panicForTest(ctx, message) {
-  await request(threadCount(ctx), { type: MSG.threadsPanicForTest, message }, ctx.signal, budgetMs(ctx.params));
-  return [];
-}
-
-/** @param {import('./index.js').RunContext} ctx @returns {Promise<import('./index.js').Outcome[]>} */
+/** @param {import('./index.js').RunContext} ctx @returns {Promise<import('../shared/types.js').Outcome[]>} */
 export async function run(ctx) {
   const p = ctx.params;
-  const threads = threadCount(ctx);
+  const threads = ctx.threads;
   if (p.lab === 'race') {
-    const { answer } = await request(threads, { type: MSG.threadsRace, query: ctx.query }, ctx.signal);
-    const race = answer.race;
-    const trace = { origin_ms: nowMs(), wall_ms: 0, lanes: [], spans: [] };
-    return [{ variant: 'race', label: 'race lab', trace, wallMs: 0, workers: threads, note: '', lab: race }];
+    const { answer } = await request(threads, ctx.query, { type: MSG.threadsRace, query: ctx.query }, ctx.signal);
+    const { trace, ...race } = answer.race;
+    return [{ variant: 'race', label: 'race lab', trace, workers: threads, note: '', lab: race }];
   }
-  const requested = nowMs();
-  const { answer, spawn } = await request(
+  const { answer, fresh, ready, sentAt } = await request(
     threads,
+    ctx.query,
     { type: MSG.threadsRun, query: ctx.query, itersPerMs: ctx.itersPerMs },
     ctx.signal,
     budgetMs(p),
   );
-  /** @type {import('./index.js').Trace} */
+  /** @type {import('../shared/types.js').Trace} */
   const trace = answer.trace;
-  const wallMs = trace.wall_ms;
   let note = p.gil ? `GIL on, switch every ${p.switchMs} ms` : 'GIL off: free-threaded';
-  if (spawn) {
-    // Pool start-up is the browser's cost of making Web Workers, not the model's: a
-    // Python thread starts in well under a millisecond. Draw it, do not count it.
-    const shift = trace.origin_ms - requested;
-    for (const s of trace.spans) {
-      s.start_ms += shift;
-      s.end_ms += shift;
-    }
-    trace.origin_ms = requested;
-    trace.wall_ms += shift;
-    for (let lane = 0; lane < threads; lane++) {
-      trace.spans.push({ lane, task: null, state: 'spawn', start_ms: 0, end_ms: Math.max(0, spawn.t1 - requested) });
-    }
-    note += `; pool start-up ${(spawn.t1 - spawn.t0).toFixed(0)} ms (drawn as spawn, not counted)`;
-  }
-  return [{ variant: p.gil ? '' : 'gil-off', label: `threading (${threads} threads)`, trace, wallMs, workers: threads, note }];
+  // Pool start-up is the browser's cost of making Web Workers, not the model's: a Python
+  // thread starts in well under a millisecond. It is drawn, not counted.
+  const startupMs = fresh ? sentAt - trace.origin_ms : 0;
+  if (fresh) note += `; the pool took ${(ready.t1 - ready.t0).toFixed(0)} ms to start (drawn as start-up, not counted)`;
+  return [{ variant: p.gil ? '' : 'gil-off', label: `threading (${threads} threads)`, trace, workers: threads, note, startupMs }];
 }

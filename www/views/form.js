@@ -4,10 +4,19 @@
  * each with its help text and a place for its error message. Values are raw text, so what
  * the user typed is never lost, valid or not.
  */
-import { GROUPS } from '../params.js';
 
 /** @typedef {import('../params.js').Spec} Spec */
 /** @typedef {import('../params.js').ParamError} ParamError */
+/** @typedef {import('../params.js').Parsed} Parsed */
+
+/** Groups shown as fieldsets, in order, with their legends. */
+const GROUPS = [
+  ['scenario', 'Scenario'],
+  ['asyncio', 'asyncio'],
+  ['threading', 'threading'],
+  ['multiprocessing', 'multiprocessing'],
+  ['lab', 'Lab'],
+];
 
 export class ScenarioForm {
   /**
@@ -135,9 +144,24 @@ export class ScenarioForm {
       if (!wrap) continue;
       const value = raw.get(spec.name) ?? spec.default;
       if (spec.kind.type === 'list') {
-        const chosen = value.split(',').map((s) => s.trim().toLowerCase());
+        const chosen = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+        const group = /** @type {HTMLElement} */ (wrap.querySelector('.checks'));
+        for (const stray of group.querySelectorAll('[data-stray]')) stray.remove();
         for (const box of /** @type {NodeListOf<HTMLInputElement>} */ (wrap.querySelectorAll('input[type=checkbox]'))) {
           box.checked = chosen.includes(box.value);
+        }
+        // A value that is not a choice stays, checked and marked, so Run does not quietly
+        // run without it: the error beside the field names it until it is unchecked.
+        for (const c of chosen.filter((c) => !spec.kind.choices.includes(c))) {
+          const l = document.createElement('label');
+          l.dataset.stray = '';
+          const box = document.createElement('input');
+          box.type = 'checkbox';
+          box.value = c;
+          box.name = spec.name;
+          box.checked = true;
+          l.append(box, document.createTextNode(` ${c} (not a model)`));
+          group.append(l);
         }
       } else if (spec.kind.type === 'choice') {
         const select = /** @type {HTMLSelectElement} */ (wrap.querySelector('select'));
@@ -155,6 +179,21 @@ export class ScenarioForm {
         /** @type {HTMLInputElement} */ (wrap.querySelector('input')).value = value;
       }
     }
+  }
+
+  /**
+   * Show a parse's problems: each error beside its field, and those no field holds
+   * (unknown or repeated parameters, and how many more there were) above the form.
+   * @param {Parsed} parsed
+   */
+  showProblems(parsed) {
+    this.showErrors(parsed.errors);
+    const loose = parsed.errors.filter((e) => !this.fields.has(e.name)).map((e) => e.message);
+    if (parsed.more > 0) loose.push(`And ${parsed.more} more problems.`);
+    const box = /** @type {HTMLElement | null} */ (document.getElementById('form-errors'));
+    if (!box) return;
+    box.replaceChildren(...loose.map((m) => Object.assign(document.createElement('p'), { textContent: m })));
+    box.hidden = loose.length === 0;
   }
 
   /**

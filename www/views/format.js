@@ -7,12 +7,6 @@ const grouped = new Intl.NumberFormat('en', { maximumFractionDigits: 0 });
 /** The placeholder for a value that was not measured. */
 export const NONE = '—';
 
-/** The model names in page order. */
-export const MODELS = /** @type {const} */ (['sequential', 'asyncio', 'threading', 'multiprocessing']);
-
-/** The workload names in page order. */
-export const WORKLOADS = /** @type {const} */ (['io', 'cpu', 'mixed']);
-
 /** Human names of the workloads. */
 export const WORKLOAD_NAMES = /** @type {Record<string, string>} */ ({
   io: 'I/O-bound',

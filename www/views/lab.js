@@ -1,33 +1,37 @@
 // @ts-check
 /**
- * The labs' results: the race lab's three counters side by side, the isolation lab's
- * parent and process counters. Built with textContent only: nothing here is HTML.
+ * The labs' results: the race lab's three ways side by side, the isolation lab's parent
+ * and process counters, and what the numbers say, in words derived from the numbers.
  */
+import { el } from './dom.js';
+import { formatCount, formatMs } from './format.js';
 
 /**
- * @param {string} tag
- * @param {string} [text]
- * @param {string} [cls]
+ * @typedef {{way: string, python: string, unit: string, expected: number, final: number, lost: number, ms: number}} RaceWay
+ * @typedef {{threads: number, increments: number, withdrawals: number, gil: boolean, switchMs: number, ways: RaceWay[]}} RaceLab
+ * @typedef {{processes: number, increments: number, perProcess: number[], parentBefore: number, parentCounter: number,
+ *   expectedIfShared: number, sharedCounter: number|null, sharedAsked: boolean, sharedAvailable: boolean}} IsolationLab
  */
-function el(tag, text = '', cls = '') {
-  const e = document.createElement(tag);
-  if (text) e.textContent = text;
-  if (cls) e.className = cls;
-  return e;
-}
+
+/** How each way of the race lab is named in its table. */
+const WAY_NAMES = /** @type {Record<string, string>} */ ({
+  counter: 'counter += 1, no lock',
+  bank: 'bank account, no lock',
+  bank_locked: 'bank account, threading.Lock',
+});
 
 /** @param {string[][]} rows @param {string[]} head @param {string} caption */
 function table(rows, head, caption) {
-  const t = el('table', '', 'lab-table');
-  t.append(el('caption', caption));
+  const t = el('table', 'lab-table');
+  t.append(el('caption', undefined, caption));
   const thead = el('thead');
   const hr = el('tr');
-  for (const h of head) hr.append(Object.assign(el('th', h), { scope: 'col' }));
+  for (const h of head) hr.append(Object.assign(el('th', undefined, h), { scope: 'col' }));
   thead.append(hr);
   const tbody = el('tbody');
   for (const r of rows) {
     const tr = el('tr');
-    r.forEach((c, i) => tr.append(i === 0 ? Object.assign(el('th', c), { scope: 'row' }) : el('td', c)));
+    r.forEach((c, i) => tr.append(i === 0 ? Object.assign(el('th', undefined, c), { scope: 'row' }) : el('td', undefined, c)));
     tbody.append(tr);
   }
   t.append(thead, tbody);
@@ -35,58 +39,86 @@ function table(rows, head, caption) {
 }
 
 /**
- * What the race lab's numbers say, in words, derived from the numbers.
- * @param {{gil: boolean, ways: {way: string, lost: number, expected: number}[]}} lab
+ * What the race lab's numbers say, in words, sentence by sentence.
+ * @param {RaceLab} lab
+ * @returns {string[]}
  */
 export function raceSummary(lab) {
-  const unsync = lab.ways.find((w) => w.way === 'unsynchronised');
-  const safe = lab.ways.filter((w) => w !== unsync && w.lost === 0).map((w) => w.way);
-  const safeText = safe.length ? ` The ${safe.join(' and the ')} lost none.` : '';
-  if (!unsync) return safeText.trim();
-  if (unsync.lost === 0 && lab.gil) {
-    return (
-      'With the GIL on, the unlocked counter lost nothing, as `counter += 1` in a loop loses nothing on CPython 3.10 and later: ' +
-      'the interpreter switches threads only between whole statements, never between the read and the write. ' +
-      'Nothing promises it, though: switch the GIL off (free-threaded Python) and run it again.' +
-      safeText
+  const by = Object.fromEntries(lab.ways.map((w) => [w.way, w]));
+  const out = [];
+  const counter = by.counter;
+  if (counter) {
+    if (counter.lost === 0 && lab.gil) {
+      out.push(
+        'counter += 1 lost nothing with the GIL on, as on CPython 3.10 and later: the interpreter switches threads only between whole statements, never between reading the counter and writing it back. Nothing promises it: switch the GIL off (free-threaded Python) and it loses updates.',
+      );
+    } else if (counter.lost === 0) {
+      out.push('counter += 1 happened to lose nothing this time: the threads did not overlap. Try more increments.');
+    } else {
+      out.push(`counter += 1 lost ${formatCount(counter.lost)} of ${formatCount(counter.expected)} additions: two threads read the same value and both wrote it back plus one.`);
+    }
+  }
+  const bank = by.bank;
+  if (bank) {
+    const total = lab.threads * lab.withdrawals;
+    out.push(
+      bank.lost > 0
+        ? `The bank account, with no lock, kept ${formatCount(bank.lost)} of ${formatCount(total)} withdrawals it had paid out: each withdrawal checks the balance, waits (the GIL goes to another thread), then writes a balance that is out of date${lab.gil ? ', even with the GIL on' : ''}.`
+        : 'The bank account, with no lock, happened to lose nothing this time.',
     );
   }
-  if (unsync.lost === 0) {
-    return `The unlocked counter happened to lose nothing this time: the threads did not overlap. Try more increments.${safeText}`;
+  const locked = by.bank_locked;
+  if (locked) out.push(locked.lost === 0 ? 'With a threading.Lock around the check and the write, the balance came out exact.' : `Even with the lock, ${formatCount(locked.lost)} withdrawals were lost: that is a bug.`);
+  return out;
+}
+
+/**
+ * What the isolation lab's numbers say.
+ * @param {IsolationLab} lab
+ */
+export function isolationSummary(lab) {
+  const seen = [...new Set(lab.perProcess)].map(formatCount).join(', ');
+  const parent =
+    lab.parentCounter === lab.parentBefore
+      ? `the parent's counter is still ${formatCount(lab.parentCounter)}`
+      : `the parent's counter moved from ${formatCount(lab.parentBefore)} to ${formatCount(lab.parentCounter)}`;
+  const out = [
+    `Each process added ${formatCount(lab.increments)} to its own copy of the counter (they saw ${seen}); ${parent} (it would be ${formatCount(lab.expectedIfShared)} if processes shared memory).`,
+  ];
+  if (lab.sharedCounter !== null) {
+    out.push(`The counter in shared memory with a lock (multiprocessing.Value) reached ${formatCount(lab.sharedCounter)} of ${formatCount(lab.expectedIfShared)}: that one every process changes.`);
+  } else if (lab.sharedAsked) {
+    out.push('The shared counter was not run: this page cannot share memory with its workers (it is not cross-origin isolated).');
   }
-  const share = ((100 * unsync.lost) / unsync.expected).toFixed(1);
-  return (
-    `Without a lock, ${unsync.lost.toLocaleString('en')} of ${unsync.expected.toLocaleString('en')} updates (${share}%) were lost: ` +
-    'two threads read the same value and both wrote it back plus one.' +
-    safeText
-  );
+  return out;
 }
 
 /**
  * @param {HTMLElement} root
- * @param {import('../runners/index.js').Result} result
+ * @param {{variant: string, lab?: object}} result
  */
 export function renderLab(root, result) {
-  const lab = /** @type {any} */ (result.lab);
   root.replaceChildren();
   if (result.variant === 'race') {
-    const rows = lab.ways.map((/** @type {any} */ w) => [
-      w.way,
-      w.expected.toLocaleString('en'),
-      w.final.toLocaleString('en'),
-      w.lost.toLocaleString('en'),
-      `${w.ms.toFixed(1)} ms`,
+    const lab = /** @type {RaceLab} */ (result.lab);
+    const rows = lab.ways.map((w) => [
+      WAY_NAMES[w.way] ?? w.way,
+      formatCount(w.expected),
+      formatCount(w.final),
+      `${formatCount(w.lost)} ${w.unit}`,
+      formatMs(w.ms),
     ]);
-    root.append(
-      table(rows, ['way', 'expected', 'final', 'lost updates', 'time'], `${lab.threads} threads × ${lab.increments.toLocaleString('en')} increments, GIL ${lab.gil ? 'on' : 'off'}`),
-      el('p', raceSummary(lab), 'lab-summary'),
-    );
+    const caption = `${lab.threads} threads: ${formatCount(lab.increments)} additions and ${formatCount(lab.withdrawals)} withdrawals each, GIL ${lab.gil ? 'on' : 'off'}`;
+    root.append(table(rows, ['way', 'expected', 'final', 'lost', 'time'], caption));
+    for (const s of raceSummary(lab)) root.append(el('p', 'lab-summary', s));
   } else {
+    const lab = /** @type {IsolationLab} */ (result.lab);
     const rows = [
-      ['parent, module-level counter', String(lab.parentCounter)],
-      ...lab.perProcess.map((/** @type {number} */ v, /** @type {number} */ i) => [`process ${i}, its own copy`, String(v)]),
+      ['parent, module-level counter', formatCount(lab.parentCounter)],
+      ...lab.perProcess.map((v, i) => [`process ${i}, its own copy`, formatCount(v)]),
     ];
-    if (lab.sharedCounter !== null) rows.push(['shared Value (with a lock)', `${lab.sharedCounter} of ${lab.expectedIfShared}`]);
-    root.append(table(rows, ['counter', 'value'], `${lab.processes} processes, each adding to a counter`), el('p', result.note, 'lab-summary'));
+    if (lab.sharedCounter !== null) rows.push(['shared Value (with a lock)', `${formatCount(lab.sharedCounter)} of ${formatCount(lab.expectedIfShared)}`]);
+    root.append(table(rows, ['counter', 'value'], `${lab.processes} processes, each adding to a counter`));
+    for (const s of isolationSummary(lab)) root.append(el('p', 'lab-summary', s));
   }
 }

@@ -2,11 +2,12 @@
 // the wall time, the guides' claim and whether the measurement agrees. A real <table> that
 // turns into one card per model on narrow screens (see .matrix in style.css).
 
-import { MODELS, NONE, VARIANT_NAMES, WORKLOADS, WORKLOAD_NAMES, formatMs, formatSpeedup } from './format.js';
-import { keepTableRoles } from './results.js';
+import { NONE, VARIANT_NAMES, WORKLOAD_NAMES, formatMs } from './format.js';
+import { keepTableRoles, speedupText } from './results.js';
 import { claimFor, verdict } from './verdicts.js';
+import { el } from './dom.js';
 
-/** @typedef {import('./results.js').Result} Result */
+/** @typedef {import('./summary.js').Summary} Result */
 /** @typedef {import('./verdicts.js').VerdictStatus} VerdictStatus */
 
 /**
@@ -15,8 +16,9 @@ import { claimFor, verdict } from './verdicts.js';
  * @property {number} [tasks] tasks per run (sharpens the ideal speedups)
  * @property {number} [ioMs] I/O wait per task, ms
  * @property {number} [cpuMs] CPU work per task, ms
+ * @property {string[]} workloadOrder every workload, in page order (the schema's)
+ * @property {string[]} models every model, in page order (the schema's): rows shown even before they are measured
  * @property {string[]} [workloads] columns to show even before they are measured
- * @property {string[]} [models] rows to show even before they are measured (default: all four)
  * @property {{model: string, workload: string, variant?: string}|null} [running] the cell being measured now
  * @property {boolean} [gil] whether the threading runs use a GIL (for the claim of unmeasured cells)
  */
@@ -42,38 +44,23 @@ const MODEL_BLURB = /** @type {Record<string, string>} */ ({
 });
 
 /**
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {string} [className]
- * @param {string} [text]
- * @returns {HTMLElementTagNameMap[K]}
- */
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text != null) e.textContent = text;
-  return e;
-}
-
-/**
  * Render the matrix into `root` (its children are replaced).
  * @param {HTMLElement} root
  * @param {Result[]} results
  * @param {MatrixOptions} options
  */
 export function renderMatrix(root, results, options) {
-  const o = options ?? { cores: 1 };
+  const o = options;
   /** @type {Set<string>} */
   const present = new Set(results.map((r) => r.workload));
   for (const w of o.workloads ?? []) present.add(w);
   if (o.running) present.add(o.running.workload);
   if (!present.size) ['io', 'cpu'].forEach((w) => present.add(w));
-  /** @type {readonly string[]} */
-  const known = WORKLOADS;
+  const known = o.workloadOrder;
   const workloads = [...known.filter((w) => present.has(w)), ...[...present].filter((w) => !known.includes(w))];
 
   // Rows: every model asked for, one row per variant measured (multiprocessing cold/warm).
-  const models = o.models ?? [...MODELS];
+  const models = o.models;
   /** @type {Map<string, Set<string>>} */
   const variants = new Map(models.map((m) => [m, new Set()]));
   for (const r of results) {
@@ -83,7 +70,7 @@ export function renderMatrix(root, results, options) {
   if (o.running) variants.get(o.running.model)?.add(o.running.variant ?? '');
   /** @type {{model: string, variant: string}[]} */
   const rows = [];
-  const modelOrder = [...MODELS, ...[...variants.keys()].filter((m) => !MODELS.includes(/** @type {any} */ (m)))];
+  const modelOrder = [...models, ...[...variants.keys()].filter((m) => !models.includes(m))];
   for (const m of modelOrder) {
     const vs = variants.get(m);
     if (!vs) continue;
@@ -159,9 +146,12 @@ export function renderMatrix(root, results, options) {
       if (v.status === 'contradicted') contradicted++;
       td.dataset.verdict = v.status;
       td.dataset.wallMs = Number.isFinite(r.wallMs) ? r.wallMs.toFixed(1) : '';
-      td.dataset.speedup = r.speedup != null && Number.isFinite(r.speedup) ? r.speedup.toFixed(2) : '';
+      const fixed = (/** @type {number|null} */ v) => (v != null && Number.isFinite(v) ? v.toFixed(2) : '');
+      td.dataset.speedup = fixed(r.speedup);
+      td.dataset.speedupMin = fixed(r.speedupMin);
+      td.dataset.speedupMax = fixed(r.speedupMax);
 
-      const big = el('div', 'cell-speedup', row.model === 'sequential' ? '1×' : formatSpeedup(r.speedup));
+      const big = el('div', 'cell-speedup', row.model === 'sequential' ? '1×' : speedupText(r));
       td.append(big);
       const wall = el('div', 'cell-wall');
       wall.append(formatMs(r.wallMs));

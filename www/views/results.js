@@ -1,23 +1,12 @@
 // The results table and its exports (CSV, JSON). renderResults fills a real <table> the
-// page owns; toCSV and toJSON are pure, so they run in Node too.
+// page owns with one row per model, workload and variant (the median of its rounds);
+// toCSV and toJSON are pure and export every round.
 
 import { NONE, VARIANT_NAMES, WORKLOAD_NAMES, formatMs, formatSpeedup } from './format.js';
+import { el } from './dom.js';
 
-/**
- * One measured run of one model on one workload.
- * @typedef {object} Result
- * @property {'sequential'|'asyncio'|'threading'|'multiprocessing'} model
- * @property {'io'|'cpu'|'mixed'} workload
- * @property {string} variant '' or e.g. 'cold', 'warm', 'gil-off'
- * @property {string} label
- * @property {number} wallMs
- * @property {number|null} speedup over the sequential run of the same workload
- * @property {number|null} workers threads or processes; null when not applicable
- * @property {boolean|null} gil
- * @property {number|null} lagMaxMs worst event-loop lag during the run
- * @property {number|null} lagP99Ms 99th percentile of the event-loop lag
- * @property {string} note
- */
+/** @typedef {import('../shared/types.js').Result} Result */
+/** @typedef {import('./summary.js').Summary} Summary */
 
 /** Column headings, in order; `short` labels the cells of a row shown as a card on narrow screens. */
 const COLUMNS = [
@@ -31,25 +20,12 @@ const COLUMNS = [
 ];
 
 /**
- * @template {keyof HTMLElementTagNameMap} K
- * @param {K} tag
- * @param {string} [className]
- * @param {string} [text]
- * @returns {HTMLElementTagNameMap[K]}
- */
-function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text != null) e.textContent = text;
-  return e;
-}
-
-/**
- * Fill `table` with one row per result. Rows carry data attributes for tests and styling:
- * data-model, data-workload, data-variant, data-wall-ms (1 decimal) and data-speedup
- * (2 decimals, blank when there is no baseline).
+ * Fill `table` with one row per summary. Rows carry data attributes for tests and styling:
+ * data-model, data-workload, data-variant, data-wall-ms (the median, 1 decimal),
+ * data-speedup (the median of the rounds, 2 decimals, blank when there is no baseline),
+ * data-speedup-min, data-speedup-max and data-rounds.
  * @param {HTMLTableElement} table
- * @param {Result[]} results
+ * @param {Summary[]} results
  */
 export function renderResults(table, results) {
   table.classList.add('results-table');
@@ -84,7 +60,10 @@ export function renderResults(table, results) {
     tr.dataset.workload = r.workload;
     tr.dataset.variant = r.variant ?? '';
     tr.dataset.wallMs = Number.isFinite(r.wallMs) ? r.wallMs.toFixed(1) : '';
-    tr.dataset.speedup = r.speedup != null && Number.isFinite(r.speedup) ? r.speedup.toFixed(2) : '';
+    tr.dataset.speedup = fixed(r.speedup);
+    tr.dataset.speedupMin = fixed(r.speedupMin);
+    tr.dataset.speedupMax = fixed(r.speedupMax);
+    tr.dataset.rounds = String(r.rounds);
 
     const th = el('th', 'model');
     th.scope = 'row';
@@ -100,7 +79,7 @@ export function renderResults(table, results) {
       el('td', undefined, WORKLOAD_NAMES[r.workload] ?? r.workload),
       el('td', 'num', r.workers == null ? NONE : String(r.workers)),
       el('td', 'num', formatMs(r.wallMs)),
-      el('td', 'num speedup', formatSpeedup(r.speedup)),
+      el('td', 'num speedup', speedupText(r)),
       el('td', 'num', lag),
       el('td', 'note', r.note || ''),
     ];
@@ -116,6 +95,19 @@ export function renderResults(table, results) {
     tr.append(...cells);
   }
   keepTableRoles(table);
+}
+
+/** A figure for a data attribute: 2 decimals, blank when there is none. @param {number|null} v */
+const fixed = (v) => (v != null && Number.isFinite(v) ? v.toFixed(2) : '');
+
+/**
+ * The median speedup, with the range of the rounds when there were several.
+ * @param {Summary} r
+ */
+export function speedupText(r) {
+  const s = formatSpeedup(r.speedup);
+  if (r.rounds < 2 || r.speedupMin == null || r.speedupMax == null) return s;
+  return `${s} (${formatSpeedup(r.speedupMin)}–${formatSpeedup(r.speedupMax)})`;
 }
 
 /**
@@ -138,6 +130,7 @@ export function keepTableRoles(table) {
 /** CSV columns, in order. */
 const CSV_FIELDS = /** @type {const} */ ([
   ['model', (/** @type {Result} */ r) => r.model],
+  ['round', (/** @type {Result} */ r) => r.round],
   ['variant', (/** @type {Result} */ r) => r.variant ?? ''],
   ['workload', (/** @type {Result} */ r) => r.workload],
   ['label', (/** @type {Result} */ r) => r.label ?? ''],

@@ -3,44 +3,44 @@
  * One Python process: a module worker with its OWN instance of the plain build, so its
  * memory, its module-level counter and its panics are its own. The page compiles the
  * WebAssembly once and posts the compiled `WebAssembly.Module`; each process instantiates
- * it (the `fork` + import a Python process pays for), then answers messages:
+ * it (the `fork` + import a Python process pays for), warms its kernel up (engines compile
+ * per instance and per thread), then answers messages:
  *
- * - `processInit` {module | moduleUrl} -> `processReady` {timeOrigin, t0, t1}
- * - `processTask` {id, query, index, itersPerMs, sentAt} -> `processResult` {id, index,
- *   receivedAt, startedAt, finishedAt, trace, payload, checksum, counter, sentAt}
- * - `processCount` {id, n, shared?} -> `processCount` {id, counter, shared, startedAt, finishedAt}
- * - `processPanicForTest` {message}: the instance panics inside a future (a test hook)
+ * - `processInit` {module | moduleUrl, warmUpMs?} -> `processReady` {t0, t1, speed}
+ * - `processTask` {id, query, index, itersPerMs} -> `processResult` {id, index, receivedAt,
+ *   sentAt, spans, iters, payload, checksum, counter}
+ * - `processCount` {id, index, n, shared?} -> `processCount` {id, index, receivedAt, sentAt,
+ *   spans, counter, shared}
+ * - `processSequential` {id, query, itersPerMs}: the baseline, every task one after another
+ *   -> `processProgress` {id, trace} while it runs, then `processResult` {id, trace}
  * - anything else -> `error` {message}; the worker keeps running.
  *
  * A panic traps the instance; the process then answers every message with an `error`
  * naming the panic, as a crashed Python process answers nothing more.
  *
- * Times are epoch milliseconds on the one clock (`clock.js`), so the page can place them on
- * its timeline without knowing this worker's `performance.timeOrigin`. Tasks run one at a
- * time, in the order they arrive, as a Python worker process takes them off its queue.
+ * Times are epoch milliseconds on the one clock (`shared/clock.js`), so the page places
+ * them on its timeline without knowing this worker's `performance.timeOrigin`. Tasks run
+ * one at a time, in the order they arrive, as a Python worker process takes them off its
+ * queue.
  */
-import { MSG, errorMessage, describe, panicError } from './protocol.js';
+import { MSG, errorMessage, describe, panicError, fieldProblems, isCount, isNumber, postError } from '../shared/protocol.js';
+import { nowMs } from '../shared/clock.js';
 // Static, so the glue is fetched with this worker's other modules, in one round trip: a
 // process's start-up is mostly waiting for the server.
 import * as glue from '../pkg/plain/concurrency_playground.js';
-import { nowMs } from '../clock.js';
 
 const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (globalThis));
 
-/**
- * The loaded instance: the plain build's exports and the panic-message reader.
- * @typedef {{wasm: typeof import('../pkg/plain/concurrency_playground.js'),
- *   panicError: typeof panicError}} Loaded
- */
-
-/** @type {Promise<Loaded> | null} */
+/** @type {Promise<void> | null} */
 let loading = null;
-/** @type {Loaded | null} */
-let loaded = null;
+let loaded = false;
 /** Tasks run one after another: each waits for the one before it. */
 let queue = Promise.resolve();
 /** Why this process's instance is dead, once it has trapped. */
 let crashed = '';
+
+/** @param {string} message @param {unknown} [id] */
+const reportError = (message, id) => postError(scope, `process: ${message}`, id);
 
 /**
  * The instance trapped: a panic inside a future surfaces here, from the event loop, not
@@ -50,48 +50,31 @@ let crashed = '';
  */
 function onTrap(trap) {
   const first = crashed === '';
-  const l = loaded;
-  crashed = l ? errorMessage(l.panicError(trap, scope)) : errorMessage(trap);
+  crashed = errorMessage(panicError(trap, scope));
   if (first) reportError(crashed);
 }
 
-/**
- * @param {string} message
- * @param {unknown} [id] the request's id, when it had a usable one
- */
-function reportError(message, id) {
-  scope.postMessage({ type: MSG.error, ...(typeof id === 'number' ? { id } : {}), message: `process: ${message}` });
-}
-
-/** @param {unknown} v */
-const isCount = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff_ffff;
-
-/**
- * What is wrong with a message's fields, or '' when nothing is.
- * @param {Record<string, unknown>} data
- * @param {[string, (v: unknown) => boolean, string][]} fields name, check, what it must be
- */
-function problems(data, fields) {
-  return fields
-    .filter(([name, ok]) => !ok(data[name]))
-    .map(([name, , what]) =>
-      name in data ? `'${name}' must be ${what} (got ${describe(data[name])})` : `'${name}' is missing (${what})`,
-    )
-    .join('; ');
+/** Whether a message can run now; if not, the reason has been reported. @param {Record<string, unknown>} data */
+function usable(data) {
+  if (!loaded) reportError('not loaded yet: send playground:process:init first', data.id);
+  else if (crashed) reportError(`not run: this process crashed (${crashed})`, data.id);
+  return loaded && !crashed;
 }
 
 /**
- * Load this process's own instance of the plain build.
- * @param {WebAssembly.Module | URL} moduleOrPath
- * @returns {Promise<Loaded>}
+ * Run `call` on this instance, turning a trap into the process's crash and any other
+ * failure into an error for request `id`.
+ * @template T @param {() => Promise<T> | T} call @param {string} what @param {unknown} id
+ * @returns {Promise<T | undefined>}
  */
-async function load(moduleOrPath) {
+async function guarded(call, what, id) {
   try {
-    await glue.default({ module_or_path: moduleOrPath });
+    return await call();
   } catch (e) {
-    throw new Error(`process: could not load the WebAssembly module (${errorMessage(e)})`);
+    if (e instanceof WebAssembly.RuntimeError) onTrap(e);
+    else reportError(`${what} failed: ${errorMessage(panicError(e, scope))}`, id);
+    return undefined;
   }
-  return { wasm: glue, panicError };
 }
 
 /** @param {Record<string, unknown>} data */
@@ -106,14 +89,15 @@ async function onInit(data) {
   } else {
     return reportError("init needs 'module' (a compiled WebAssembly.Module) or 'moduleUrl' (a string)");
   }
+  const warmUpMs = isNumber(data.warmUpMs) ? Math.min(Number(data.warmUpMs), 1000) : 0;
   const t0 = nowMs();
-  loading = load(source);
+  loading = glue.default({ module_or_path: source });
   try {
-    loaded = await loading;
+    await loading;
   } catch (e) {
     loading = null;
-    const error = e instanceof Error ? e : new Error(String(e));
-    scope.postMessage({ type: MSG.error, message: error.message });
+    const error = new Error(`process: could not load the WebAssembly module (${errorMessage(e)})`);
+    postError(scope, error.message);
     // Re-thrown outside the promise too, so the page's `error` event carries it as well
     // (a rejected promise in a worker does not reach the Worker object). As in
     // wasm-bindgen-rayon's workerHelpers.js.
@@ -122,59 +106,55 @@ async function onInit(data) {
     });
     return;
   }
-  scope.postMessage({ type: MSG.processReady, timeOrigin: performance.timeOrigin, t0, t1: nowMs() });
+  loaded = true;
+  const speed = warmUpMs > 0 ? glue.warmUp(warmUpMs, 4 * warmUpMs) : 0;
+  scope.postMessage({ type: MSG.processReady, t0, t1: nowMs(), speed });
 }
 
 /**
  * Run one task and send its result. The payload is copied by `postMessage` (not
  * transferred), as Python pickles a result and copies it through a pipe.
- * @param {Loaded} l
  * @param {{id: number, query: string, index: number, itersPerMs: number}} task
  * @param {number} receivedAt
  */
-async function runTask(l, { id, query, index, itersPerMs }, receivedAt) {
-  const startedAt = nowMs();
-  let result;
-  try {
-    result = await l.wasm.runProcessTask(query, index, itersPerMs);
-  } catch (e) {
-    if (e instanceof WebAssembly.RuntimeError) return onTrap(e);
-    return reportError(`task ${index} failed: ${errorMessage(l.panicError(e, scope))}`, id);
-  }
-  const finishedAt = nowMs();
+async function runTask({ id, query, index, itersPerMs }, receivedAt) {
+  const result = await guarded(() => glue.runProcessTask(query, index, itersPerMs), `task ${index}`, id);
+  if (!result) return;
   const { trace, checksum, counter, payload } = result;
-  scope.postMessage({
-    type: MSG.processResult,
-    id,
-    index,
-    receivedAt,
-    startedAt,
-    finishedAt,
-    trace,
-    payload,
-    checksum,
-    counter,
-    sentAt: nowMs(),
-  });
+  const iters = (trace.iters ?? []).reduce((/** @type {number} */ a, /** @type {number} */ b) => a + b, 0);
+  scope.postMessage({ type: MSG.processResult, id, index, receivedAt, spans: trace.spans, iters, payload, checksum, counter, sentAt: nowMs() });
 }
 
 /** @param {Record<string, unknown>} data @param {number} receivedAt */
 function onTask(data, receivedAt) {
-  const bad = problems(data, [
-    ['id', (v) => typeof v === 'number' && Number.isFinite(v), 'a number'],
+  const bad = fieldProblems(data, [
+    ['id', isNumber, 'a number'],
     ['query', (v) => typeof v === 'string', 'a query string'],
     ['index', isCount, 'a task index, an integer from 0'],
-    ['itersPerMs', (v) => typeof v === 'number' && Number.isFinite(v) && v > 0, 'a positive number'],
+    ['itersPerMs', (v) => isNumber(v) && /** @type {number} */ (v) > 0, 'a positive number'],
   ]);
   if (bad) return reportError(`task message: ${bad}`, data.id);
-  const l = loaded;
-  if (!l) return reportError('not loaded yet: send playground:process:init first', data.id);
-  // Not queued: a task that trapped never settles, so nothing after it would run.
-  if (crashed) return reportError(`task ${data.index} not run: this process crashed (${crashed})`, data.id);
+  // Not queued when unusable: a task that trapped never settles, so nothing after it would run.
+  if (!usable(data)) return;
   const task = /** @type {{id: number, query: string, index: number, itersPerMs: number}} */ (data);
-  queue = queue
-    .then(() => runTask(l, task, receivedAt))
-    .catch((e) => reportError(`task ${task.index} could not be sent back: ${errorMessage(e)}`, task.id));
+  queue = queue.then(() => runTask(task, receivedAt));
+}
+
+/** @param {Record<string, unknown>} data */
+function onSequential(data) {
+  const bad = fieldProblems(data, [
+    ['id', isNumber, 'a number'],
+    ['query', (v) => typeof v === 'string', 'a query string'],
+    ['itersPerMs', (v) => isNumber(v) && /** @type {number} */ (v) > 0, 'a positive number'],
+  ]);
+  if (bad) return reportError(`sequential message: ${bad}`, data.id);
+  if (!usable(data)) return;
+  const { id, query, itersPerMs } = /** @type {{id: number, query: string, itersPerMs: number}} */ (data);
+  const progress = (/** @type {unknown} */ trace) => scope.postMessage({ type: MSG.processProgress, id, trace });
+  queue = queue.then(async () => {
+    const trace = await guarded(() => glue.runSequential(query, itersPerMs, progress), 'the sequential run', id);
+    if (trace) scope.postMessage({ type: MSG.processResult, id, trace });
+  });
 }
 
 /**
@@ -205,32 +185,31 @@ function unlock(cell) {
  * The isolation lab: add `n` to this process's module-level counter (its own copy) and,
  * given a shared cell ([lock, value] in a SharedArrayBuffer), add 1 to it `n` times, each
  * under the lock, as `with v.get_lock(): v.value += 1` does.
- * @param {Record<string, unknown>} data
+ * @param {Record<string, unknown>} data @param {number} receivedAt
  */
-function onCount(data) {
+function onCount(data, receivedAt) {
   const shared = data.shared;
-  const bad = problems(data, [
-    ['id', (v) => typeof v === 'number' && Number.isFinite(v), 'a number'],
+  const bad = fieldProblems(data, [
+    ['id', isNumber, 'a number'],
+    ['index', isCount, 'the process index, an integer from 0'],
     ['n', isCount, 'an integer from 0 to 4294967295'],
   ]);
   const badShared =
     shared !== undefined &&
     shared !== null &&
-    !(shared instanceof Int32Array && shared.length >= 2 && shared.buffer instanceof SharedArrayBuffer);
+    !(shared instanceof Int32Array && shared.length >= 2 && typeof SharedArrayBuffer === 'function' && shared.buffer instanceof SharedArrayBuffer);
   if (bad || badShared) {
     return reportError(`count message: ${[bad, badShared ? "'shared' must be an Int32Array of 2 on a SharedArrayBuffer" : ''].filter(Boolean).join('; ')}`, data.id);
   }
-  const l = loaded;
-  if (!l) return reportError('not loaded yet: send playground:process:init first', data.id);
-  if (crashed) return reportError(`count not run: this process crashed (${crashed})`, data.id);
+  if (!usable(data)) return;
   const n = /** @type {number} */ (data.n);
   const startedAt = nowMs();
   let counter;
   try {
-    counter = l.wasm.addToCounter(n);
+    counter = glue.addToCounter(n);
   } catch (e) {
     if (e instanceof WebAssembly.RuntimeError) return onTrap(e);
-    return reportError(`count failed: ${errorMessage(l.panicError(e, scope))}`, data.id);
+    return reportError(`count failed: ${errorMessage(panicError(e, scope))}`, data.id);
   }
   let sharedSeen = null;
   if (shared instanceof Int32Array) {
@@ -241,19 +220,9 @@ function onCount(data) {
     }
     sharedSeen = Atomics.load(shared, 1);
   }
-  scope.postMessage({ type: MSG.processCount, id: data.id, counter, shared: sharedSeen, startedAt, finishedAt: nowMs() });
-}
-
-/**
- * Test hook: panic inside a future of this instance, as a bug in a task would.
- * @param {Record<string, unknown>} data
- */
-function onPanicForTest(data) {
-  const l = loaded;
-  if (!l) return reportError('not loaded yet: send playground:process:init first', data.id);
-  if (typeof data.message !== 'string') return reportError(`panic-for-test message: 'message' must be a string (got ${describe(data.message)})`, data.id);
-  // The promise never settles: the trap comes from the event loop, to onTrap.
-  void l.wasm.panicAfterForTest(data.message, 0);
+  const index = /** @type {number} */ (data.index);
+  const spans = [{ lane: 0, task: index, state: 'running', start_ms: startedAt, end_ms: nowMs() }];
+  scope.postMessage({ type: MSG.processCount, id: data.id, index, receivedAt, spans, counter, shared: sharedSeen, sentAt: nowMs() });
 }
 
 scope.addEventListener('error', (ev) => {
@@ -275,13 +244,13 @@ scope.addEventListener('message', (/** @type {MessageEvent} */ ev) => {
     case MSG.processTask:
       return onTask(data, receivedAt);
     case MSG.processCount:
-      return onCount(data);
-    case MSG.processPanicForTest:
-      return onPanicForTest(data);
+      return onCount(data, receivedAt);
+    case MSG.processSequential:
+      return onSequential(data);
     default:
       return reportError(
         data.type.startsWith('playground:process:')
-          ? `message '${data.type}' is not one a process accepts (init, task, count)`
+          ? `message '${data.type}' is not one a process accepts (init, task, count, sequential)`
           : `message '${data.type}' is not a playground:process:* message`,
         data.id,
       );

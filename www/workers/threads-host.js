@@ -6,19 +6,22 @@
  * GIL blocks in `Atomics.wait`, which the main thread may not call. So the page talks to
  * this worker by messages, this worker starts the pool (wasm-bindgen-rayon spawns one more
  * worker per thread, all over one shared `WebAssembly.Memory`) and blocks while tasks run.
+ * Because it blocks, Stop cannot reach it as a message: it shares its memory with the page,
+ * which raises the stop flag at `cancelAddress` in it.
  *
- * - `threadsInit` {id, threads, panics} -> `threadsReady` {id, t0, t1, threads}; `panics`
- *   names the BroadcastChannel where a panic on any thread of the pool is reported
- *   (`threadsPanic` {message}): a pool thread's trap is seen by no one else, and this
- *   worker, blocked in the pool, could not pass it on
- * - `threadsRun` {id, query, itersPerMs, originMs} -> `threadsResult` {id, trace}
+ * - `threadsInit` {id, query, panics, warmUpMs?} -> `threadsReady` {id, t0, t1, threads,
+ *   speed, memory, cancelAddress}: a pool of the size the scenario in `query` asks for,
+ *   warmed up; `panics` names the BroadcastChannel where a panic on any thread of the pool
+ *   is reported (`threadsPanic` {message}): a pool thread's trap is seen by no one else,
+ *   and this worker, blocked in the pool, could not pass it on
+ * - `threadsRun` {id, query, itersPerMs, originMs, poolAskedMs?, poolReadyMs?} ->
+ *   `threadsResult` {id, trace}
  * - `threadsRace` {id, query} -> `threadsResult` {id, race}
  * - `threadsSum` {id, n} -> `threadsResult` {id, sum, threads}
- * - `threadsPanicForTest` {id, message}: a pool thread panics (a test hook); no answer
  * - anything else -> `error` {id?, message}; the worker keeps running.
  */
-import { MSG, errorMessage, describe } from './protocol.js';
-import { nowMs } from '../clock.js';
+import { MSG, errorMessage, describe, fieldProblems, isCount, isNumber, postError } from '../shared/protocol.js';
+import { nowMs } from '../shared/clock.js';
 
 const scope = /** @type {DedicatedWorkerGlobalScope} */ (/** @type {unknown} */ (globalThis));
 const WASM_URL = new URL('../pkg/threads/concurrency_playground_bg.wasm', import.meta.url);
@@ -34,49 +37,37 @@ function failure(e) {
   return panic ? `Rust panicked: ${panic}` : errorMessage(e);
 }
 
-/** @param {string} message @param {unknown} [id] the request's id, when it had a usable one */
-function reportError(message, id) {
-  scope.postMessage({ type: MSG.error, ...(typeof id === 'number' ? { id } : {}), message });
+/** @param {Record<string, unknown>} data @param {[string, (v: unknown) => boolean, string][]} fields */
+function check(data, fields) {
+  const bad = fieldProblems(data, fields);
+  if (bad) throw new Error(`threads: ${String(data.type).replace('playground:threads:', '')} message: ${bad}`);
 }
 
 /**
- * Load the threads build and start its pool of `threads`. The glue is imported here, not
- * statically, so this worker's own message listener comes first (the glue's rayon helper,
+ * Load the threads build and start its pool. The glue is imported here, not statically,
+ * so this worker's own message listener comes first (the glue's rayon helper,
  * workerHelpers.js, listens on this worker's messages too, and must never see one that is
  * not a pool's) and a missing file becomes a message that says what failed.
- * @param {number} threads @param {string} panics
+ * @param {string} query @param {string} panics
+ * @returns {Promise<{memory: WebAssembly.Memory}>}
  */
-async function startPool(threads, panics) {
+async function startPool(query, panics) {
   let glue;
   try {
     glue = await import('../pkg/threads/concurrency_playground.js');
   } catch (e) {
     throw new Error(`threads: could not load the JavaScript glue of the threads build (${errorMessage(e)}); run the build first`);
   }
+  let exports;
   try {
-    await glue.default({ module_or_path: WASM_URL });
+    exports = await glue.default({ module_or_path: WASM_URL });
   } catch (e) {
     throw new Error(`threads: could not load the WebAssembly module ${WASM_URL.pathname} (${errorMessage(e)}); run the build first`);
   }
   if (panics) glue.reportPanicsTo(panics);
-  await glue.initThreadPool(threads);
+  await glue.initThreadPool(glue.threadCount(query));
   wasm = glue;
-}
-
-/** @param {unknown} v */
-const isCount = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff_ffff;
-/** @param {unknown} v */
-const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
-
-/**
- * @param {Record<string, unknown>} data
- * @param {[string, (v: unknown) => boolean, string][]} fields name, check, what it must be
- */
-function check(data, fields) {
-  const bad = fields
-    .filter(([name, ok]) => !ok(data[name]))
-    .map(([name, , what]) => `'${name}' must be ${what} (got ${describe(data[name])})`);
-  if (bad.length) throw new Error(`threads: ${String(data.type).replace('playground:threads:', '')} message: ${bad.join('; ')}`);
+  return { memory: /** @type {WebAssembly.Memory} */ (/** @type {any} */ (exports).memory) };
 }
 
 /** @param {Record<string, unknown>} data */
@@ -86,14 +77,19 @@ async function handle(data) {
   try {
     if (type === MSG.threadsInit) {
       check(data, [
-        ['threads', (v) => Number.isInteger(v) && /** @type {number} */ (v) >= 1 && /** @type {number} */ (v) <= 64, 'a whole number from 1 to 64'],
+        ['query', (v) => typeof v === 'string', 'a query string'],
         ['panics', (v) => v === undefined || typeof v === 'string', 'a BroadcastChannel name'],
+        ['warmUpMs', (v) => v === undefined || (isNumber(v) && /** @type {number} */ (v) >= 0), 'a number of ms'],
       ]);
       if (started) throw new Error('threads: the pool is already started; start a new host for another size');
       const t0 = nowMs();
-      started = startPool(/** @type {number} */ (data.threads), /** @type {string} */ (data.panics ?? ''));
-      await started;
-      scope.postMessage({ type: MSG.threadsReady, id, t0, t1: nowMs(), threads: wasm?.poolThreads() });
+      const pool = startPool(String(data.query), /** @type {string} */ (data.panics ?? ''));
+      started = pool.then(() => {});
+      const { memory } = await pool;
+      const w = /** @type {NonNullable<typeof wasm>} */ (wasm);
+      const warmUpMs = Math.min(Number(data.warmUpMs ?? 0), 1000);
+      const speed = warmUpMs > 0 ? w.warmUpPool(warmUpMs, 4 * warmUpMs) : 0;
+      scope.postMessage({ type: MSG.threadsReady, id, t0, t1: nowMs(), threads: w.poolThreads(), speed, memory, cancelAddress: w.cancelAddress() });
       return;
     }
     if (!started) throw new Error(`threads: '${type}' before the pool was started`);
@@ -104,8 +100,12 @@ async function handle(data) {
         ['query', (v) => typeof v === 'string', 'a query string'],
         ['itersPerMs', (v) => isNumber(v) && /** @type {number} */ (v) > 0, 'a positive number'],
         ['originMs', isNumber, 'a time in ms'],
+        ['poolAskedMs', (v) => v == null || isNumber(v), 'a time in ms'],
+        ['poolReadyMs', (v) => v == null || isNumber(v), 'a time in ms'],
       ]);
-      const trace = w.runThreading(String(data.query), Number(data.itersPerMs), Number(data.originMs));
+      const asked = /** @type {number | undefined} */ (data.poolAskedMs ?? undefined);
+      const ready = /** @type {number | undefined} */ (data.poolReadyMs ?? undefined);
+      const trace = w.runThreading(String(data.query), Number(data.itersPerMs), Number(data.originMs), asked, ready);
       scope.postMessage({ type: MSG.threadsResult, id, trace });
     } else if (type === MSG.threadsRace) {
       check(data, [['query', (v) => typeof v === 'string', 'a query string']]);
@@ -113,13 +113,11 @@ async function handle(data) {
     } else if (type === MSG.threadsSum) {
       check(data, [['n', isCount, 'an integer from 0 to 4294967295']]);
       scope.postMessage({ type: MSG.threadsResult, id, sum: w.parallelSum(Number(data.n)), threads: w.poolThreads() });
-    } else if (type === MSG.threadsPanicForTest) {
-      w.panicInThreadForTest(String(data.message ?? 'panic'));
     } else {
       throw new Error(`threads: message '${type}' is not one the threads host accepts (init, run, race, sum)`);
     }
   } catch (e) {
-    reportError(failure(e), id);
+    postError(scope, failure(e), id);
   }
 }
 
@@ -129,9 +127,9 @@ scope.addEventListener('message', (/** @type {MessageEvent} */ ev) => {
     // Not ours, so no one's: the rayon helper must not act on it either.
     ev.stopImmediatePropagation();
     const what = data && typeof data === 'object' && typeof data.type === 'string' ? `message '${data.type}'` : `a message (${describe(data)})`;
-    return reportError(`threads: ${what} is not a playground:threads:* message`, data?.id);
+    return postError(scope, `threads: ${what} is not a playground:threads:* message`, data?.id);
   }
   void handle(data);
 });
 
-scope.addEventListener('messageerror', () => reportError('threads: a message could not be deserialized'));
+scope.addEventListener('messageerror', () => postError(scope, 'threads: a message could not be deserialized'));

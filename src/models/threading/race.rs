@@ -1,20 +1,21 @@
-//! The race lab: threads update one shared value, three ways, with the GIL on or off.
+//! The race lab: threads share a counter and a bank account, with the GIL on or off.
 //!
 //! - `counter`: `counter += 1` in a loop. CPython 3.10+ switches threads only at calls and
 //!   backward jumps, never between the load and the store of `counter += 1`, so with the
 //!   GIL on it loses nothing (4 threads x 1,000,000 gave exactly 4,000,000 on CPython 3.10
 //!   to 3.13; 3.9, which could switch in between, lost 1.8 to 2.4 million). That is an
 //!   accident of the interpreter, not a promise of the language.
-//! - `balance`: a bank deposit that reads the balance, calls a function, then writes the new
-//!   balance. The GIL may change hands at that call, so another thread's deposits made in
-//!   between are overwritten: lost even with the GIL on, as on CPython 3.11.
-//! - `locked`: the same deposit `with lock:` (a `threading.Lock`): exact either way.
+//! - `bank`: each thread withdraws 1 from one account, `withdrawals` times: check the
+//!   balance, work out the new one, record the withdrawal (a wait, `time.sleep(0)`, which
+//!   lets go of the GIL), then write the new balance. While one thread waits, others
+//!   withdraw; its write then undoes theirs. Lost even with the GIL on, as on CPython 3.11.
+//! - `bank_locked`: the same withdrawal `with lock:` (a `threading.Lock`): exact either way.
 //!
-//! Without the GIL (free-threaded Python) threads really run at once, and both unlocked
-//! ways lose updates as soon as two of them run on different cores.
+//! Without the GIL (free-threaded Python) threads really run at once, and the bare counter
+//! loses updates too as soon as two threads run on different cores.
 
 use crate::clock::Clock;
-use crate::gil::Gil;
+use crate::gil::{Gil, GilGuard};
 use crate::trace::{State, Trace};
 use serde::Serialize;
 use std::hint::black_box;
@@ -27,13 +28,15 @@ use std::sync::{Mutex, PoisonError};
 pub struct RaceReport {
     /// Threads that updated the value.
     pub threads: u32,
-    /// Updates each thread made.
+    /// Additions each thread made to the counter.
     pub increments: u32,
+    /// Withdrawals each thread made from the account.
+    pub withdrawals: u32,
     /// Whether every way ran under a GIL.
     pub gil: bool,
     /// The GIL's switch interval, ms.
     pub switch_ms: f64,
-    /// One result per way, in the order `counter`, `balance`, `locked`.
+    /// One result per way, in the order `counter`, `bank`, `bank_locked`.
     pub ways: Vec<RaceWay>,
     /// Each thread's lane, a running span per way (the way's index is its task).
     pub trace: Trace,
@@ -43,59 +46,70 @@ pub struct RaceReport {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RaceWay {
-    /// `counter`, `balance` or `locked`.
+    /// `counter`, `bank` or `bank_locked`.
     pub way: &'static str,
     /// The Python it stands for.
     pub python: &'static str,
-    /// What the value should read: threads x increments.
+    /// What was lost: `additions` or `withdrawals`.
+    pub unit: &'static str,
+    /// What the value should read: threads x increments for the counter, 0 for the account.
     pub expected: u64,
     /// What it read at the end (`final` in JS; `final` is reserved in Rust).
     #[serde(rename = "final")]
     pub final_count: u64,
-    /// Updates lost to the race: `expected - final`.
+    /// Updates lost to the race.
     pub lost: u64,
     /// Wall time of this way, ms.
     pub ms: f64,
 }
 
-/// The ways the race lab updates the value.
+/// The ways the race lab updates shared data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Way {
     Counter,
-    Balance,
-    Locked,
+    Bank,
+    BankLocked,
 }
 
 impl Way {
-    const ALL: [Way; 3] = [Way::Counter, Way::Balance, Way::Locked];
+    const ALL: [Way; 3] = [Way::Counter, Way::Bank, Way::BankLocked];
 
     fn name(self) -> &'static str {
         match self {
             Way::Counter => "counter",
-            Way::Balance => "balance",
-            Way::Locked => "locked",
+            Way::Bank => "bank",
+            Way::BankLocked => "bank_locked",
         }
     }
 
     fn python(self) -> &'static str {
         match self {
             Way::Counter => "counter += 1",
-            Way::Balance => "new = balance + 1; log(new); balance = new",
-            Way::Locked => "with lock: new = balance + 1; log(new); balance = new",
+            Way::Bank => "withdraw(1): check, record (a wait), write",
+            Way::BankLocked => "with lock: withdraw(1)",
+        }
+    }
+
+    fn unit(self) -> &'static str {
+        match self {
+            Way::Counter => "additions",
+            _ => "withdrawals",
         }
     }
 }
 
-/// `threads` threads each update one shared value `increments` times, three ways (see the
-/// module's documentation). With `gil` on, every way runs under a [`Gil`] that switches
-/// every `switch_ms`, and the switch check comes where CPython 3.10+ makes it: after each
-/// whole `counter += 1`, and at the call inside a deposit.
+/// `threads` threads share a counter (`increments` additions each) and a bank account
+/// (`withdrawals` withdrawals each), three ways (see the module's documentation). With
+/// `gil` on, every way runs under a [`Gil`] that switches every `switch_ms`, checked where
+/// CPython 3.10+ checks: after each whole `counter += 1`; a withdrawal's wait lets go of
+/// it, as `time.sleep(0)` does, and so does blocking on the lock, as `lock.acquire()` does.
 ///
 /// The threads are spawned on the current rayon pool, which the caller sizes to at least
 /// `threads`: a smaller pool runs some of them one after another and hides the race.
 pub fn race_lab(
     threads: u32,
     increments: u32,
+    withdrawals: u32,
     gil: bool,
     switch_ms: f64,
     clock: &dyn Clock,
@@ -109,7 +123,11 @@ pub fn race_lab(
         .enumerate()
         .map(|(i, &way)| {
             let lock = gil.then(|| Gil::new(switch_ms, clock));
-            let (result, spans) = race(way, threads, increments, lock.as_ref(), clock);
+            let n = match way {
+                Way::Counter => increments,
+                _ => withdrawals,
+            };
+            let (result, spans) = race(way, threads, n, lock.as_ref(), clock);
             for (thread, start, end) in spans {
                 trace.record(
                     lanes[thread as usize],
@@ -126,6 +144,7 @@ pub fn race_lab(
     RaceReport {
         threads,
         increments,
+        withdrawals,
         gil,
         switch_ms,
         ways,
@@ -133,22 +152,57 @@ pub fn race_lab(
     }
 }
 
-/// A call between the read and the write of a deposit, as `log(new)` is: where CPython may
-/// switch threads, and where this lab's GIL checks whether it must.
-#[inline(never)]
-fn log(value: u64) -> u64 {
-    black_box(value)
+/// A thread's hold on the GIL, if there is one, and the moves CPython makes with it.
+struct Holder<'a> {
+    gil: Option<&'a Gil<'a>>,
+    guard: Option<GilGuard<'a>>,
 }
 
-/// One way of the race lab: the result and each thread's (index, start, end).
+impl<'a> Holder<'a> {
+    fn new(gil: Option<&'a Gil<'a>>) -> Holder<'a> {
+        Holder {
+            gil,
+            guard: gil.map(Gil::acquire),
+        }
+    }
+
+    /// The eval loop's check: hand the GIL over if another thread asked long enough ago.
+    fn check(&mut self) {
+        if let Some(g) = self.guard.as_mut() {
+            g.maybe_switch();
+        }
+    }
+
+    /// A blocking call (`time.sleep(0)`, a blocking `lock.acquire()`): let go of the GIL
+    /// while `f` runs, and take it back after. Without a GIL, let another thread run.
+    fn blocking<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        match self.gil {
+            Some(gil) => {
+                self.guard = None;
+                let out = f();
+                self.guard = Some(gil.acquire());
+                out
+            }
+            None => {
+                std::thread::yield_now();
+                f()
+            }
+        }
+    }
+}
+
+/// One way of the race lab, each thread making `n` updates: the result and each thread's
+/// (index, start, end).
 fn race(
     way: Way,
     threads: u32,
-    increments: u32,
+    n: u32,
     gil: Option<&Gil<'_>>,
     clock: &dyn Clock,
 ) -> (RaceWay, Vec<(u32, f64, f64)>) {
-    let value = AtomicU64::new(0);
+    let total = u64::from(threads) * u64::from(n);
+    // The counter starts at 0; the account holds exactly what the threads will withdraw.
+    let value = AtomicU64::new(if way == Way::Counter { 0 } else { total });
     let lock = Mutex::new(());
     let start_line = StartLine::new(threads, clock);
     let spans = Mutex::new(Vec::new());
@@ -159,13 +213,16 @@ fn race(
             s.spawn(move |_| {
                 start_line.wait(clock);
                 let began = clock.now_ms();
-                let mut guard = gil.map(Gil::acquire);
-                let mut switch = || {
-                    if let Some(g) = guard.as_mut() {
-                        g.maybe_switch();
+                let mut me = Holder::new(gil);
+                let withdraw = |me: &mut Holder<'_>| {
+                    let balance = value.load(Ordering::Relaxed);
+                    if balance >= 1 {
+                        let new = balance - 1;
+                        me.blocking(|| black_box(new)); // record(1): time.sleep(0)
+                        value.store(new, Ordering::Relaxed);
                     }
                 };
-                for _ in 0..increments {
+                for _ in 0..n {
                     match way {
                         Way::Counter => {
                             let v = value.load(Ordering::Relaxed);
@@ -173,26 +230,23 @@ fn race(
                             // bytecodes between LOAD_GLOBAL and STORE_GLOBAL do.
                             std::hint::spin_loop();
                             value.store(black_box(v) + 1, Ordering::Relaxed);
-                            // The GIL changes hands only between whole statements.
-                            switch();
                         }
-                        Way::Balance => {
-                            let new = value.load(Ordering::Relaxed) + 1;
-                            switch(); // the call: the GIL may go to another thread here
-                            value.store(log(new), Ordering::Relaxed);
-                            switch();
-                        }
-                        Way::Locked => {
-                            let held = lock.lock().unwrap_or_else(PoisonError::into_inner);
-                            let new = value.load(Ordering::Relaxed) + 1;
-                            switch();
-                            value.store(log(new), Ordering::Relaxed);
+                        Way::Bank => withdraw(&mut me),
+                        Way::BankLocked => {
+                            let held = match lock.try_lock() {
+                                Ok(held) => held,
+                                Err(_) => me.blocking(|| {
+                                    lock.lock().unwrap_or_else(PoisonError::into_inner)
+                                }),
+                            };
+                            withdraw(&mut me);
                             drop(held);
-                            switch();
                         }
                     }
+                    // The GIL changes hands only between whole statements.
+                    me.check();
                 }
-                drop(guard);
+                drop(me);
                 spans.lock().unwrap_or_else(PoisonError::into_inner).push((
                     thread,
                     began,
@@ -203,15 +257,19 @@ fn race(
     });
     let ms = clock.now_ms() - start;
     let final_count = value.into_inner();
-    let expected = u64::from(threads) * u64::from(increments);
+    let (expected, lost) = match way {
+        // A lost update can only lose additions, never invent them.
+        Way::Counter => (total, total.saturating_sub(final_count)),
+        // The account should end empty: what is left are withdrawals whose writes were undone.
+        _ => (0, final_count),
+    };
     let result = RaceWay {
         way: way.name(),
         python: way.python(),
+        unit: way.unit(),
         expected,
         final_count,
-        // A lost-update race can only lose updates, never invent them: every store writes
-        // one more than a value some earlier store wrote.
-        lost: expected.saturating_sub(final_count),
+        lost,
         ms,
     };
     let spans = spans.into_inner().unwrap_or_else(PoisonError::into_inner);
@@ -261,16 +319,24 @@ mod tests {
             .expect("a thread pool")
     }
 
-    fn check_report(report: &RaceReport, threads: u32, increments: u32) {
+    fn check_report(report: &RaceReport, threads: u32, increments: u32, withdrawals: u32) {
         let names: Vec<&str> = report.ways.iter().map(|w| w.way).collect();
-        assert_eq!(names, ["counter", "balance", "locked"]);
-        for w in &report.ways {
-            assert_eq!(w.expected, u64::from(threads) * u64::from(increments));
-            assert!(w.final_count <= w.expected, "{w:?}");
-            assert_eq!(w.lost, w.expected - w.final_count);
-            assert!(w.ms >= 0.0);
+        assert_eq!(names, ["counter", "bank", "bank_locked"]);
+        let [counter, bank, locked] = &report.ways[..] else {
+            panic!("three ways");
+        };
+        assert_eq!(counter.expected, u64::from(threads) * u64::from(increments));
+        assert!(counter.final_count <= counter.expected, "{counter:?}");
+        assert_eq!(counter.lost, counter.expected - counter.final_count);
+        for w in [bank, locked] {
+            assert_eq!(w.expected, 0);
+            assert!(
+                w.final_count <= u64::from(threads) * u64::from(withdrawals),
+                "{w:?}"
+            );
+            assert_eq!(w.lost, w.final_count);
         }
-        assert_eq!(report.ways[2].lost, 0, "locked: {:?}", report.ways[2]);
+        assert_eq!(locked.lost, 0, "with a lock: {locked:?}");
         assert!(
             report.trace.problems().is_empty(),
             "{:?}",
@@ -281,15 +347,14 @@ mod tests {
     }
 
     /// Under the GIL, `counter += 1` loses nothing (the switch comes only between whole
-    /// statements, as on CPython 3.11), while the deposit that spans a call loses updates
-    /// (the switch comes at the call, between its read and its write), and the locked
-    /// deposit is exact. Two threads on a 1 ms switch interval switch hundreds of times, and
-    /// about half of the switches land inside a deposit; a lab that checked only between
-    /// deposits would lose nothing and fail here.
+    /// statements, as on CPython 3.11), while the bank's withdrawal, which waits between
+    /// its check and its write, loses withdrawals (the wait lets go of the GIL, and the
+    /// others withdraw meanwhile), and the locked bank is exact. A lab whose wait kept the
+    /// GIL would lose nothing here and fail.
     #[test]
-    fn with_the_gil_only_the_deposit_across_a_call_loses() {
-        let report = pool(2).install(|| race_lab(2, 300_000, true, 1.0, &SystemClock));
-        check_report(&report, 2, 300_000);
+    fn with_the_gil_only_the_bank_loses() {
+        let report = pool(4).install(|| race_lab(4, 100_000, 500, true, 1.0, &SystemClock));
+        check_report(&report, 4, 100_000, 500);
         assert_eq!(report.ways[0].lost, 0, "{:?}", report.ways[0]);
         assert!(report.ways[1].lost > 0, "{:?}", report.ways[1]);
     }
@@ -299,16 +364,16 @@ mod tests {
     /// the threads, so that is not asserted here; the browser tests assert it).
     #[test]
     fn without_the_gil_the_lock_is_exact() {
-        let report = pool(4).install(|| race_lab(4, 100_000, false, 5.0, &SystemClock));
-        check_report(&report, 4, 100_000);
+        let report = pool(4).install(|| race_lab(4, 100_000, 200, false, 5.0, &SystemClock));
+        check_report(&report, 4, 100_000, 200);
         assert!(!report.gil);
     }
 
     /// An undersized pool runs the racers in turn rather than hanging.
     #[test]
     fn a_small_pool_finishes() {
-        let report = pool(1).install(|| race_lab(3, 1_000, true, 1.0, &SystemClock));
-        check_report(&report, 3, 1_000);
+        let report = pool(1).install(|| race_lab(3, 1_000, 50, true, 1.0, &SystemClock));
+        check_report(&report, 3, 1_000, 50);
         assert_eq!(report.ways[0].lost, 0);
     }
 }

@@ -1,83 +1,34 @@
 // @ts-check
 /**
- * The scaling sweep: threading (GIL on and off) and multiprocessing with 1, 2, 4, …
- * workers, plotted as speedup against workers, with the ideal line and the machine's core
- * count marked. The chart is uPlot, vendored at build time as an ES module.
+ * The scaling sweep's chart: speedup against workers for each series, with the ideal line
+ * and the machine's core count marked, and the same figures as a table. A pure view: the
+ * sweep's runner (`runners/sweep.js`) hands it each point as it is measured. The chart is
+ * uPlot, vendored at build time as an ES module.
  */
 import uPlot from '../vendor/uPlot.esm.js';
-import { runModel } from '../runners/index.js';
-import { withChanges } from '../params.js';
-import { engine } from '../engine.js';
 
 /**
- * Worker counts to try: powers of two up to the tasks (more workers than tasks idle).
- * @param {number} tasks
+ * A chart and its table for `keys` over `counts` workers, filled in as points arrive.
+ * @param {HTMLElement} root
+ * @param {HTMLTableElement} tableEl
+ * @param {number[]} counts
+ * @param {string[]} keys
  * @param {number} cores
+ * @param {string} workloadName e.g. "CPU-bound"
  */
-export function workerCounts(tasks, cores) {
-  const top = Math.min(tasks, Math.max(8, cores * 2), 16);
-  const counts = [];
-  for (let n = 1; n <= top; n *= 2) counts.push(n);
-  return counts;
-}
-
-/**
- * @typedef {object} SweepOptions
- * @property {HTMLElement} root
- * @property {HTMLTableElement} table
- * @property {string} query
- * @property {import('../params.js').Params} params
- * @property {import('../engine.js').Capabilities} caps
- * @property {number} itersPerMs
- * @property {AbortSignal} signal
- * @property {(done: number, total: number, text: string) => void} onProgress
- */
-
-/** @param {SweepOptions} o */
-export async function runSweep(o) {
-  const counts = workerCounts(o.params.tasks, o.caps.cores);
-  const series = [
-    ...(o.caps.threads
-      ? [
-          { key: 'threads, GIL on', model: 'threading', param: 'threads', extra: { gil: 'on' } },
-          { key: 'threads, GIL off', model: 'threading', param: 'threads', extra: { gil: 'off' } },
-        ]
-      : []),
-    { key: 'processes (warm pool)', model: 'multiprocessing', param: 'processes', extra: { pool: 'on' } },
-  ];
-  const total = 1 + counts.length * series.length;
-  let done = 0;
-  /** @param {string} model @param {Record<string, string>} changes */
-  const measure = async (model, changes) => {
-    const query = withChanges(o.query, { lab: 'none', ...changes });
-    const params = (await engine()).wasm.parseQuery(query).params;
-    const results = await runModel(/** @type {any} */ (model), {
-      query,
-      params,
-      itersPerMs: o.itersPerMs,
-      caps: o.caps,
-      signal: o.signal,
-      onTrace: () => {},
-    });
-    return (results.find((r) => r.variant === 'warm') ?? results[0]).wallMs;
-  };
-  o.onProgress(done, total, 'Sweep: the sequential baseline…');
-  const base = await measure('sequential', {});
-  done++;
+export function sweepChart(root, tableEl, counts, keys, cores, workloadName) {
   /** @type {Map<string, (number|null)[]>} */
-  const speedups = new Map(series.map((s) => [s.key, counts.map(() => null)]));
-  const chart = draw(o.root, counts, series.map((s) => s.key), speedups, o.caps.cores);
-  for (const [ci, n] of counts.entries()) {
-    for (const s of series) {
-      o.onProgress(done, total, `Sweep: ${s.key}, ${n} worker${n === 1 ? '' : 's'} (${done + 1}/${total})…`);
-      const wall = await measure(s.model, { ...s.extra, [s.param]: String(n) });
-      /** @type {(number|null)[]} */ (speedups.get(s.key))[ci] = base / wall;
-      done++;
-      update(chart, counts, speedups);
-      table(o.table, counts, speedups);
-    }
-  }
-  return { counts, speedups: Object.fromEntries(speedups), baseMs: base };
+  const speedups = new Map(keys.map((k) => [k, counts.map(() => null)]));
+  const chart = draw(root, counts, keys, speedups, cores);
+  table(tableEl, counts, speedups, workloadName);
+  return {
+    /** @param {string} key @param {number} i @param {number} speedup */
+    point(key, i, speedup) {
+      /** @type {(number|null)[]} */ (speedups.get(key))[i] = speedup;
+      chart.setData(data(counts, speedups));
+      table(tableEl, counts, speedups, workloadName);
+    },
+  };
 }
 
 const COLORS = ['#d9730d', '#2f80ed', '#27ae60'];
@@ -137,21 +88,17 @@ function data(counts, speedups) {
   return [counts, counts, ...speedups.values()];
 }
 
-/** @param {any} chart @param {number[]} counts @param {Map<string, (number|null)[]>} speedups */
-function update(chart, counts, speedups) {
-  chart.setData(data(counts, speedups));
-}
-
 /**
  * The same figures as a real table, for screen readers and copying.
  * @param {HTMLTableElement} t
  * @param {number[]} counts
  * @param {Map<string, (number|null)[]>} speedups
+ * @param {string} workloadName
  */
-function table(t, counts, speedups) {
+function table(t, counts, speedups, workloadName) {
   t.replaceChildren();
   const caption = document.createElement('caption');
-  caption.textContent = 'Speedup over sequential, by number of workers';
+  caption.textContent = `${workloadName} work: speedup over sequential, by number of workers`;
   const head = document.createElement('tr');
   for (const h of ['workers', ...speedups.keys()]) {
     const th = document.createElement('th');

@@ -3,7 +3,7 @@
  * The message protocol between the page and its workers. Every message has a namespaced
  * `type`, so a worker ignores anything that is not addressed to it (the rayon helper
  * workers and the browser itself may post on the same channels), and every worker starts
- * with an init -> ready handshake.
+ * with an init -> ready handshake. Both sides import this file; it imports nothing.
  */
 
 export const MSG = Object.freeze({
@@ -14,8 +14,6 @@ export const MSG = Object.freeze({
   threadsRace: 'playground:threads:race',
   threadsSum: 'playground:threads:sum',
   threadsResult: 'playground:threads:result',
-  // Test hook: panic inside a pool thread (the host then blocks in the pool for good).
-  threadsPanicForTest: 'playground:threads:panic-for-test',
   // From whichever thread panicked, on the host's BroadcastChannel: {message}.
   threadsPanic: 'playground:threads:panic',
   // A process: its own instance of the plain build, one task at a time.
@@ -24,8 +22,9 @@ export const MSG = Object.freeze({
   processTask: 'playground:process:task',
   processResult: 'playground:process:result',
   processCount: 'playground:process:count',
-  // Test hook: panic inside a future of the process's instance.
-  processPanicForTest: 'playground:process:panic-for-test',
+  // The baseline, in a process of its own: every task one after another.
+  processSequential: 'playground:process:sequential',
+  processProgress: 'playground:process:progress',
   // Any worker: something went wrong; `message` says what.
   error: 'playground:error',
 });
@@ -68,13 +67,23 @@ export function waitFor(target, type, { signal, id } = {}) {
     };
     const onAbort = () => {
       done();
-      reject(new DOMException('Stopped', 'AbortError'));
+      reject(stopped());
     };
     if (signal?.aborted) return onAbort();
     target.addEventListener('message', onMessage);
     target.addEventListener('error', onError);
     signal?.addEventListener('abort', onAbort);
   });
+}
+
+/** The error every stopped run rejects with. */
+export function stopped() {
+  return new DOMException('Stopped', 'AbortError');
+}
+
+/** @param {unknown} e */
+export function isStopped(e) {
+  return e instanceof DOMException && e.name === 'AbortError';
 }
 
 /** @param {unknown} e */
@@ -91,6 +100,35 @@ export function describe(v) {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'object') return v.constructor?.name ?? 'an object';
   return String(v);
+}
+
+/** A whole number that fits a u32. @param {unknown} v */
+export const isCount = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffff_ffff;
+/** A finite number. @param {unknown} v */
+export const isNumber = (v) => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * What is wrong with a message's fields, or '' when nothing is.
+ * @param {Record<string, unknown>} data
+ * @param {[string, (v: unknown) => boolean, string][]} fields name, check, what it must be
+ */
+export function fieldProblems(data, fields) {
+  return fields
+    .filter(([name, ok]) => !ok(data[name]))
+    .map(([name, , what]) =>
+      name in data ? `'${name}' must be ${what} (got ${describe(data[name])})` : `'${name}' is missing (${what})`,
+    )
+    .join('; ');
+}
+
+/**
+ * Post an error message from a worker to the page.
+ * @param {DedicatedWorkerGlobalScope} scope
+ * @param {string} message
+ * @param {unknown} [id] the request's id, when it had a usable one
+ */
+export function postError(scope, message, id) {
+  scope.postMessage({ type: MSG.error, ...(typeof id === 'number' ? { id } : {}), message });
 }
 
 /**

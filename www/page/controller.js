@@ -1,0 +1,237 @@
+// @ts-check
+/**
+ * The page's runs: what Run, Compare all, the sweep and Stop do. One run at a time; each
+ * holds its own cancellation from the moment it is asked for, so a Stop at any instant,
+ * even before the run has started, ends it. The checks, the plan and the freeze budget are
+ * the Rust schema's; this file turns them into runs and tells the views what came back.
+ */
+import { core, engine } from '../engine.js';
+import { parse, toQuery, errorText } from '../params.js';
+import { runPlan, stopEverything } from '../runners/index.js';
+import { busyWorkers } from '../runners/registry.js';
+import { isStopped, errorMessage } from '../shared/protocol.js';
+import { setState, status, showError, showNotices, progress, showProgress } from './status.js';
+
+/** @typedef {import('../shared/types.js').Result} Result */
+/** @typedef {import('../shared/types.js').Trace} Trace */
+/** @typedef {import('../params.js').Action} Action */
+/** @typedef {import('../params.js').Parsed} Parsed */
+/** @typedef {import('../capabilities.js').Capabilities} Capabilities */
+
+/**
+ * @typedef {object} Views what the controller tells the views
+ * @property {(action: Action, parsed: Parsed, plan: {rounds: number}) => void} reset a run begins
+ * @property {(trace: Trace) => void} live a trace in progress
+ * @property {(results: Result[], latest: Result) => void} result a row came in
+ * @property {(model: string, reason: string) => void} unavailable a model this browser cannot run
+ * @property {(workload: string) => Promise<{point: (series: string, i: number, speedup: number) => void, counts: number[]}>} sweep a sweep begins
+ */
+
+/**
+ * @typedef {object} Form the scenario form, as the controller uses it
+ * @property {() => Map<string, string>} values
+ * @property {(parsed: Parsed) => void} showProblems
+ * @property {(busy: boolean) => void} setBusy
+ */
+
+export class Controller {
+  /**
+   * @param {object} o
+   * @param {Form} o.form
+   * @param {Capabilities} o.caps
+   * @param {Map<string, string>} o.pageParams the page's own parameters from the URL (embed), kept as given
+   * @param {Views} o.views
+   * @param {(busy: boolean) => void} o.setBusy the run buttons
+   * @param {(results: Result[], query: string) => void} [o.onDone]
+   */
+  constructor(o) {
+    this.o = o;
+    /** @type {Result[]} */
+    this.results = [];
+    /** @type {AbortController | null} the run in progress (or about to start) */
+    this.running = null;
+  }
+
+  /** The scenario as the URL should hold it: the form's raw text, plus the page's own parameters. */
+  query() {
+    const raw = this.o.form.values();
+    for (const [k, v] of this.o.pageParams) raw.set(k, v);
+    return toQuery(raw);
+  }
+
+  /**
+   * The scenario and its problems for `action`, shown beside the fields.
+   * @param {Action} [action] by default what the scenario's `compare` says
+   */
+  validate(action) {
+    const query = this.query();
+    const parsed = parse(query, action);
+    this.o.form.showProblems(parsed);
+    return { query, parsed };
+  }
+
+  /**
+   * How long the scenario would hold the page's loop, ms (0 when it is not valid).
+   * @param {string} query @param {Action} action
+   */
+  loopBlockMs(query, action) {
+    try {
+      return core().plan(query, action, this.o.caps.cores).loopBlockMs;
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Run or Compare all. Nothing runs when the scenario has a problem; what the user typed
+   * stays in the form and the URL.
+   * @param {'run' | 'compare'} action
+   */
+  async start(action) {
+    if (this.running) return;
+    // The run's cancellation exists before anything else happens: a Stop now ends it.
+    const controller = new AbortController();
+    this.running = controller;
+    const { form, caps, views } = this.o;
+    try {
+      const { query, parsed } = this.validate(action);
+      if (parsed.errors.length) {
+        setState('error');
+        status('');
+        showError(`Nothing ran. Fix the scenario first: ${errorText(parsed)}`);
+        return;
+      }
+      showError('');
+      const plan = core().plan(query, action, caps.cores);
+      const notices = parsed.notices.map((n) => n.message);
+      const skipsThreads = !caps.threads && plan.steps.some((/** @type {{model: string}} */ s) => s.model === 'threading');
+      if (skipsThreads) notices.push(`Threading is left out of this run. ${caps.threadsReason}`);
+      showNotices(notices);
+      this.results = [];
+      views.reset(action, parsed, plan);
+      progress(0, plan.steps.length);
+      showProgress(true);
+      this.o.setBusy(true);
+      form.setBusy(true);
+      setState('running');
+      const { itersPerMs } = await engine();
+      if (controller.signal.aborted) throw new DOMException('Stopped', 'AbortError');
+      await runPlan(
+        plan,
+        { itersPerMs, caps, signal: controller.signal, onTrace: views.live },
+        {
+          skip: (model) => (model === 'threading' && !caps.threads ? caps.threadsReason : ''),
+          onUnavailable: (model, reason) => {
+            if (model === 'threading') {
+              caps.threads = false;
+              caps.threadsReason = reason;
+            }
+            views.unavailable(model, reason);
+            showNotices([...notices, `${model} is left out of this run. ${reason}`]);
+          },
+          onStart: (i, step) => {
+            progress(i, plan.steps.length);
+            const round = plan.rounds > 1 ? `Round ${step.round + 1} of ${plan.rounds}: ` : '';
+            status(`${round}running ${step.model}, ${step.workload === 'io' ? 'I/O' : step.workload.toUpperCase()} (${i + 1} of ${plan.steps.length})…`);
+          },
+          onResult: (r) => {
+            this.results.push(r);
+            views.result(this.results, r);
+          },
+        },
+      );
+      progress(plan.steps.length, plan.steps.length);
+      setState('done');
+      const n = this.results.length;
+      status(`Done: ${n} result${n === 1 ? '' : 's'}.`);
+      this.o.onDone?.(this.results, query);
+    } catch (e) {
+      if (isStopped(e)) {
+        await this.settleAfterStop();
+      } else {
+        // A fault may leave a pool blocked: start clean next time.
+        stopEverything();
+        setState('error');
+        status('');
+        showError(`The run failed: ${errorMessage(e)}`);
+      }
+    } finally {
+      if (this.running === controller) this.running = null;
+      showProgress(false);
+      this.o.setBusy(false);
+      form.setBusy(false);
+    }
+  }
+
+  /**
+   * A stopped run ends only once no worker of it still runs: say so when it is true.
+   */
+  async settleAfterStop() {
+    const deadline = performance.now() + 1000;
+    while (busyWorkers().length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const left = busyWorkers();
+    if (left.length) stopEverything();
+    setState('cancelled');
+    const n = this.results.length;
+    status(`Stopped${n ? `, keeping the ${n} result${n === 1 ? '' : 's'} measured` : ''}. No worker of the run is computing any more.`);
+  }
+
+  /**
+   * The scaling sweep over workers, on `workload`.
+   * @param {string} workload
+   */
+  async sweep(workload) {
+    if (this.running) return;
+    const controller = new AbortController();
+    this.running = controller;
+    const { caps, views } = this.o;
+    try {
+      const { query, parsed } = this.validate('sweep');
+      if (parsed.errors.length) {
+        setState('error');
+        status('');
+        showError(`Nothing ran. Fix the scenario first: ${errorText(parsed)}`);
+        return;
+      }
+      showError('');
+      showNotices(parsed.notices.map((n) => n.message));
+      this.o.setBusy(true);
+      setState('running');
+      showProgress(true);
+      const { itersPerMs } = await engine();
+      const chart = await views.sweep(workload);
+      const { runSweep } = await import('../runners/sweep.js');
+      await runSweep({
+        query,
+        workload,
+        caps,
+        itersPerMs,
+        signal: controller.signal,
+        onProgress: (done, total, text) => {
+          progress(done, total);
+          status(text);
+        },
+        onPoint: chart.point,
+      });
+      setState('done');
+      status('Sweep done.');
+    } catch (e) {
+      if (isStopped(e)) await this.settleAfterStop();
+      else {
+        stopEverything();
+        setState('error');
+        status('');
+        showError(`The sweep failed: ${errorMessage(e)}`);
+      }
+    } finally {
+      if (this.running === controller) this.running = null;
+      showProgress(false);
+      this.o.setBusy(false);
+    }
+  }
+
+  /** Stop the run in progress, whatever stage it is at. */
+  stop() {
+    this.running?.abort();
+  }
+}

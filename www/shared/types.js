@@ -1,0 +1,43 @@
+// @ts-check
+/**
+ * The shapes that cross the page, its runners, its views and its workers, defined once.
+ * They are what the Rust core serialises (`src/trace.rs`, `src/params.rs`) plus the result
+ * row the timing wrapper builds (`runners/index.js`). Import them in JSDoc:
+ * `@typedef {import('../shared/types.js').Trace} Trace`.
+ *
+ * @typedef {string} State one of the schema's `states` (running, io_wait, gil_wait, spawn, ipc, blocked)
+ * @typedef {{lane: number, task: number|null, state: State, start_ms: number, end_ms: number}} Span
+ *   one interval of one lane, ms since the run began
+ * @typedef {{origin_ms: number, wall_ms: number, lanes: string[], spans: Span[], iters?: number[]}} Trace
+ *   everything a run measured: `origin_ms` is absolute (epoch ms), `iters` the kernel
+ *   iterations each lane computed
+ * @typedef {{model: string, workload: string, lab: string, round: number, query: string}} Step
+ *   one measurement of a plan, with the step's own query
+ *
+ * @typedef {object} Outcome what a runner hands the timing wrapper, one per row
+ * @property {string} variant  '' or e.g. 'cold', 'warm', 'gil-off'
+ * @property {string} label    how the row names it
+ * @property {Trace} trace
+ * @property {number|null} workers threads or processes
+ * @property {string} note
+ * @property {number|null} [startupMs] start-up the row does not count (a thread pool's)
+ * @property {object} [lab]    a lab's own figures
+ *
+ * @typedef {object} Result one row of the results: one model on one workload in one round
+ * @property {string} model
+ * @property {string} workload
+ * @property {string} variant
+ * @property {string} label
+ * @property {number} round      the round it was measured in, from 0
+ * @property {number} wallMs
+ * @property {number|null} speedup against the sequential run of the same workload and round
+ * @property {number|null} workers
+ * @property {boolean|null} gil
+ * @property {number|null} lagMaxMs  the page's event-loop lag during the run
+ * @property {number|null} lagP99Ms
+ * @property {number|null} speedRatio the slowest lane's kernel speed over the calibration's
+ * @property {string} note
+ * @property {Trace} trace
+ * @property {object} [lab]
+ */
+export {};
