@@ -60,7 +60,7 @@ THREADS_RUSTFLAGS="-C target-feature=+atomics,+bulk-memory -Clink-arg=--shared-m
 -Clink-arg=--export=__wasm_init_tls -Clink-arg=--export=__tls_size \
 -Clink-arg=--export=__tls_align -Clink-arg=--export=__tls_base"
 
-# One WebAssembly build of the crate, as plain ES modules, into www/$1.
+# One WebAssembly build of the crate, as plain ES modules, into the folder $1.
 #   wasm_build OUT FEATURES [threads]
 # The threads build needs atomics and a shared memory: since late 2025 `+atomics` alone no
 # longer gives a shared memory, the link args do. It has a target dir of its own, so the
@@ -75,8 +75,8 @@ wasm_build() {
   else
     cargo build "${args[@]}"
   fi
-  rm -rf "www/$out"
-  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "www/$out" \
+  rm -rf "$out"
+  wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$out" \
     "$dir/$WASM_TARGET/release/$CRATE.wasm"
 }
 
@@ -86,11 +86,11 @@ build() {
   setup_rust
   setup_node
   say "building the plain build (no atomics: asyncio, the baseline, processes)"
-  wasm_build pkg/plain ""
+  wasm_build www/pkg/plain ""
   say "building the Python build (the scripts' templates)"
-  wasm_build pkg/python python
+  wasm_build www/pkg/python python
   say "building the threads build (atomics, shared memory, rayon)"
-  wasm_build pkg/threads threads threads
+  wasm_build www/pkg/threads threads threads
 
   # The embed view is the page itself in compact form, as its own document so a host can
   # send it Document-Isolation-Policy (threads inside an iframe on a non-isolated page).
@@ -102,13 +102,21 @@ build() {
   cp node_modules/uplot/dist/uPlot.min.css www/vendor/uPlot.min.css
 }
 
-# The builds with test hooks (a query can make a model panic), into www/pkg-test/: only the
-# end-to-end tests of faults load them, through a test server that maps pkg/ there.
+# The page with test hooks (a query can make a model panic), in target/www-hooks/: the
+# page's own files, linked, over builds of their own. Only the end-to-end tests of faults
+# serve it; www/ and dist/ never hold these builds.
+HOOKS=target/www-hooks
 build_test_hooks() {
   setup_rust
   say "building the plain and threads builds with test hooks (for the tests of faults)"
-  wasm_build pkg-test/plain test-hooks
-  wasm_build pkg-test/threads threads,test-hooks threads
+  rm -rf "$HOOKS"
+  mkdir -p "$HOOKS/pkg"
+  wasm_build "$HOOKS/pkg/plain" test-hooks
+  wasm_build "$HOOKS/pkg/threads" threads,test-hooks threads
+  local f
+  for f in www/* www/pkg/python; do
+    [ "$f" = www/pkg ] || ln -s "$ROOT/$f" "$HOOKS/${f#www/}"
+  done
 }
 
 # A deployable copy: everything the page needs, plus the header file static hosts read.
@@ -154,6 +162,8 @@ run_tests() {
   # Debian's chromedriver and chromium; webdriver.json passes the flags root needs.
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
     wasm-pack test --headless --chrome --release
+  say "structure: the layering rules, on the sources"
+  node --test tests/structure.test.mjs
   say "end-to-end tests: node --test (headless Chromium)"
   node --test --test-concurrency=1 tests/e2e/
 }
@@ -173,6 +183,7 @@ soak() {
 
 case "${1:-}" in
   setup) setup_rust; setup_node ;;
+  test-hooks) build_test_hooks ;;
   build) build ;;
   dist) dist ;;
   serve) serve ;;

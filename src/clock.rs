@@ -38,7 +38,7 @@ impl Clock for SystemClock {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

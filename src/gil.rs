@@ -226,7 +226,7 @@ impl Drop for GilGuard<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::clock::SystemClock;

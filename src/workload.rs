@@ -182,7 +182,7 @@ pub(crate) fn test_kernel() -> Kernel {
     *KERNEL.get_or_init(|| Kernel::calibrate(&crate::clock::SystemClock))
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::clock::SystemClock;

@@ -1,23 +1,35 @@
-//! WebAssembly tests in headless Chromium (`wasm-pack test --headless --chrome`), on the
-//! plain build. Thread pools cannot start inside wasm-bindgen-test, so threading is tested
-//! end to end instead (tests/e2e/).
+//! WebAssembly tests in a real browser (`wasm-pack test --headless --chrome`, and
+//! `--firefox`), on the plain build: what only the browser's event loop and JS can show.
+//! Thread pools cannot start inside wasm-bindgen-test, so threading is tested end to end
+//! instead (tests/e2e/); every model also runs natively under `cargo test`.
 //!
-//! Modules covered, in order: the boundary (errors reach JS as `Error`), timers,
-//! asyncio (overlap, no overlap for CPU, well-formed traces), sequential, and the
-//! per-process entry point of multiprocessing.
+//! Covered, in order: the boundary (errors reach JS as `Error`), the JS event loop (timers
+//! on macrotasks, a held loop), asyncio and sequential on it, the per-process entry point
+//! of multiprocessing, the process pool's schedule, and the lag meter.
 #![cfg(target_arch = "wasm32")]
 
-use concurrency_playground::clock::now_ms;
+use concurrency_playground::boundary::js_loop::{JsLoop, PerformanceClock};
+use concurrency_playground::boundary::page;
+use concurrency_playground::clock::Clock;
+use concurrency_playground::event_loop::{hold, EventLoop};
+use concurrency_playground::models::{asyncio, sequential};
 use concurrency_playground::params::parse_query;
 use concurrency_playground::trace::{Progress, State};
-use concurrency_playground::{asyncio, boundary, sequential, timer, Kernel};
+use concurrency_playground::Kernel;
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn kernel() -> Kernel {
-    Kernel::calibrate()
+    Kernel::calibrate(&PerformanceClock)
+}
+
+fn now_ms() -> f64 {
+    PerformanceClock.now_ms()
 }
 
 /// The message of a JS `Error`, failing the test if the value is not one.
@@ -31,7 +43,7 @@ fn error_message(value: JsValue) -> String {
 /// A bad scenario reaches JS as an `Error` whose message names every bad parameter.
 #[wasm_bindgen_test]
 async fn boundary_errors_are_js_errors_naming_the_parameter() {
-    let err = boundary::run_asyncio("tasks=0&io_ms=abc".into(), 1000.0, None)
+    let err = page::run_asyncio("tasks=0&io_ms=abc".into(), 1000.0, None)
         .await
         .expect_err("tasks=0 must be refused");
     let message = error_message(JsValue::from(err));
@@ -42,7 +54,7 @@ async fn boundary_errors_are_js_errors_naming_the_parameter() {
 /// An uncalibrated kernel speed is refused by name, not run.
 #[wasm_bindgen_test]
 async fn boundary_refuses_a_bad_kernel_speed() {
-    let err = boundary::run_sequential("tasks=1".into(), f64::NAN, None)
+    let err = page::run_sequential("tasks=1".into(), f64::NAN, None)
         .await
         .expect_err("NaN speed");
     assert!(error_message(JsValue::from(err)).contains("itersPerMs"));
@@ -51,7 +63,7 @@ async fn boundary_refuses_a_bad_kernel_speed() {
 /// parseQuery hands JS every error with name, value, range and message.
 #[wasm_bindgen_test]
 fn boundary_parse_query_lists_errors() {
-    let parsed = boundary::parse_query("tasks=-3&bogus=1").expect("serialisable");
+    let parsed = page::parse_query("tasks=-3&bogus=1", None).expect("serialisable");
     let errors = js_sys::Reflect::get(&parsed, &"errors".into()).expect("errors");
     let errors: js_sys::Array = errors.dyn_into().expect("an array");
     assert_eq!(errors.length(), 2);
@@ -64,7 +76,7 @@ fn boundary_parse_query_lists_errors() {
 #[wasm_bindgen_test]
 async fn a_future_awaits_a_timer() {
     let start = now_ms();
-    timer::sleep(60.0).await;
+    JsLoop.sleep(60.0).await;
     let waited = now_ms() - start;
     assert!(waited >= 59.0, "waited {waited} ms");
 }
@@ -75,7 +87,7 @@ async fn asyncio_sleeping_futures_overlap() {
     let p = parse_query("models=asyncio&workload=io&tasks=50&io_ms=100")
         .ok()
         .expect("valid");
-    let trace = asyncio::run(&p, kernel(), &Progress::none()).await;
+    let trace = asyncio::run(&p, kernel(), &JsLoop, &Progress::none()).await;
     assert!(trace.wall_ms >= 99.0, "{}", trace.wall_ms);
     assert!(trace.wall_ms < 1000.0, "no overlap: {} ms", trace.wall_ms);
     assert!(trace.max_overlap(State::IoWait) >= 25);
@@ -89,7 +101,7 @@ async fn asyncio_cpu_futures_do_not_overlap() {
     let p = parse_query("models=asyncio&workload=cpu&tasks=4&cpu_ms=30")
         .ok()
         .expect("valid");
-    let trace = asyncio::run(&p, kernel(), &Progress::none()).await;
+    let trace = asyncio::run(&p, kernel(), &JsLoop, &Progress::none()).await;
     assert_eq!(trace.max_overlap(State::Running), 1);
     assert!(trace.wall_ms >= 4.0 * 30.0 * 0.8, "{}", trace.wall_ms);
     assert!(trace.problems().is_empty(), "{:?}", trace.problems());
@@ -103,7 +115,7 @@ async fn asyncio_yield_interleaves_cpu_tasks() {
     let p = parse_query("models=asyncio&workload=cpu&tasks=3&cpu_ms=30&yield_ms=5")
         .ok()
         .expect("valid");
-    let trace = asyncio::run(&p, kernel(), &Progress::none()).await;
+    let trace = asyncio::run(&p, kernel(), &JsLoop, &Progress::none()).await;
     let running = trace
         .spans
         .iter()
@@ -120,7 +132,7 @@ async fn sequential_waits_add_up() {
     let p = parse_query("workload=io&tasks=3&io_ms=40")
         .ok()
         .expect("valid");
-    let trace = sequential::run(&p, kernel(), &Progress::none()).await;
+    let trace = sequential::run(&p, kernel(), &JsLoop, &Progress::none()).await;
     assert!(trace.wall_ms >= 119.0, "{}", trace.wall_ms);
     assert_eq!(trace.max_overlap(State::IoWait), 1);
     assert!(trace.problems().is_empty(), "{:?}", trace.problems());
@@ -130,7 +142,7 @@ async fn sequential_waits_add_up() {
 #[wasm_bindgen_test]
 async fn process_task_runs_and_returns_spans() {
     let before = now_ms();
-    let result = boundary::run_process_task(
+    let result = page::run_process_task(
         "workload=mixed&tasks=2&io_ms=20&cpu_ms=10&payload_kb=2".into(),
         1,
         kernel().iters_per_ms,
@@ -158,11 +170,11 @@ async fn process_task_runs_and_returns_spans() {
 /// A process refuses a malformed task: a bad scenario or a task index out of range.
 #[wasm_bindgen_test]
 async fn process_task_rejects_bad_messages() {
-    let bad = boundary::run_process_task("processes=99".into(), 0, 1000.0)
+    let bad = page::run_process_task("processes=99".into(), 0, 1000.0)
         .await
         .expect_err("processes=99");
     assert!(error_message(JsValue::from(bad)).contains("processes"));
-    let out = boundary::run_process_task("tasks=2".into(), 5, 1000.0)
+    let out = page::run_process_task("tasks=2".into(), 5, 1000.0)
         .await
         .expect_err("index 5 of 2");
     assert!(error_message(JsValue::from(out)).contains("task"));
@@ -171,6 +183,135 @@ async fn process_task_rejects_bad_messages() {
 /// Each instance has its own module-level counter.
 #[wasm_bindgen_test]
 fn module_counter_is_per_instance() {
-    let before = boundary::counter();
-    assert_eq!(boundary::add_to_counter(5), before + 5.0);
+    let before = page::counter();
+    assert_eq!(page::add_to_counter(5), before + 5.0);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
+}
+
+/// A held loop wakes none of its own tasks, but the page still takes its turns: a JS timer
+/// fires while a computation holds the loop and breathes, and the loop's own sleeper, due
+/// meanwhile, wakes only after the release.
+#[wasm_bindgen_test]
+async fn a_held_loop_breathes_for_the_page_only() {
+    let js_fired = Rc::new(Cell::new(0.0));
+    let fired = js_fired.clone();
+    let on_timer = Closure::once_into_js(move || fired.set(now_ms()));
+    set_timeout(on_timer.unchecked_ref(), 5.0);
+    let start = now_ms();
+    let woke = Rc::new(Cell::new(0.0));
+    let w = woke.clone();
+    let sleeper = async move {
+        JsLoop.sleep(5.0).await;
+        w.set(now_ms());
+    };
+    let holder = async {
+        JsLoop.yield_now().await;
+        let _held = hold(&JsLoop);
+        while now_ms() - start < 60.0 {
+            JsLoop.breathe().await;
+        }
+    };
+    futures_util::future::join(sleeper, holder).await;
+    assert!(
+        js_fired.get() > 0.0 && js_fired.get() - start < 50.0,
+        "the page's timer fired at {} ms",
+        js_fired.get() - start
+    );
+    assert!(
+        woke.get() - start >= 59.0,
+        "the loop's sleeper woke at {} ms, while the loop was held",
+        woke.get() - start
+    );
+}
+
+/// The process pool's schedule through the boundary: ready processes get tasks in order,
+/// and the reply of the last task finishes the run with its trace.
+#[wasm_bindgen_test]
+fn pool_run_schedules_through_the_boundary() {
+    let mut run = page::PoolRun::new(0.0, 2, 2, false);
+    run.spawned(0, 0.0).expect("spawned");
+    let next = run.ready(0, 5.0).expect("ready");
+    assert_eq!(
+        js_sys::Reflect::get(&next, &"do".into())
+            .expect("do")
+            .as_string()
+            .as_deref(),
+        Some("send")
+    );
+    assert_eq!(
+        js_sys::Reflect::get(&next, &"task".into())
+            .expect("task")
+            .as_f64(),
+        Some(0.0)
+    );
+    let next = run.ready(1, 6.0).expect("ready");
+    assert_eq!(
+        js_sys::Reflect::get(&next, &"task".into())
+            .expect("task")
+            .as_f64(),
+        Some(1.0)
+    );
+    let reply = |index: u32| {
+        let r = js_sys::Object::new();
+        for (k, v) in [
+            ("index", f64::from(index)),
+            ("receivedAt", 7.0),
+            ("sentAt", 9.0),
+        ] {
+            js_sys::Reflect::set(&r, &k.into(), &v.into()).expect("set");
+        }
+        js_sys::Reflect::set(&r, &"spans".into(), &js_sys::Array::new()).expect("set");
+        r.into()
+    };
+    let next = run.reply(0, reply(0), 10.0).expect("reply");
+    assert_eq!(
+        js_sys::Reflect::get(&next, &"do".into())
+            .expect("do")
+            .as_string()
+            .as_deref(),
+        Some("wait")
+    );
+    let next = run.reply(1, reply(1), 11.0).expect("reply");
+    assert_eq!(
+        js_sys::Reflect::get(&next, &"do".into())
+            .expect("do")
+            .as_string()
+            .as_deref(),
+        Some("finish")
+    );
+    let out = run.finish().expect("finished");
+    let trace = js_sys::Reflect::get(&out, &"trace".into()).expect("trace");
+    assert_eq!(
+        js_sys::Reflect::get(&trace, &"wall_ms".into())
+            .expect("wall")
+            .as_f64(),
+        Some(11.0)
+    );
+    assert!(run.ready(0, 12.0).is_err(), "a finished run refuses more");
+}
+
+/// The lag meter sees a loop held by a computation: a beat comes about as late as the hold.
+#[wasm_bindgen_test]
+async fn the_lag_meter_sees_a_held_loop() {
+    let meter = page::LagMeter::new();
+    JsLoop.sleep(30.0).await;
+    {
+        let _held = hold(&JsLoop);
+        let until = now_ms() + 80.0;
+        while now_ms() < until {
+            JsLoop.breathe().await;
+        }
+    }
+    JsLoop.sleep(30.0).await;
+    let lag = meter.stop().expect("stats");
+    let max = js_sys::Reflect::get(&lag, &"maxMs".into())
+        .expect("max")
+        .as_f64()
+        .expect("a number");
+    assert!(max >= 60.0, "max lag {max} ms");
 }

@@ -160,13 +160,14 @@ export async function withPanicMessage(fn, signal) {
 
 /**
  * @typedef {object} Schema what the page needs of the Rust schema (`boundary::page::schema`)
- * @property {import('./params.js').Spec[]} params
+ * @property {import('./shared/types.js').Spec[]} params
  * @property {{maxAsyncioTasks: number, maxTasksOther: number, maxLoopBlockMs: number, maxThreads: number, maxProcesses: number, maxRepeat: number}} limits
  * @property {string[]} models
  * @property {string[]} workloads
  * @property {string[]} labs
  * @property {string[]} states
  * @property {string} lagLane
+ * @property {string} lagState the state of the lag lane's spans
  * @property {number} beatMs
  */
 

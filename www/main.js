@@ -52,7 +52,7 @@ async function main() {
   const fromUrl = parse(location.search);
   const form = new ScenarioForm(/** @type {HTMLFormElement} */ ($('scenario')), s.params, onEdit);
   form.fill(new Map(fromUrl.raw));
-  const timeline = new Timeline($('timeline'), { states: s.states, lagLane: s.lagLane });
+  const timeline = new Timeline($('timeline'), { states: s.states, lagLane: s.lagLane, lagState: s.lagState });
   const resultsTable = /** @type {HTMLTableElement} */ ($('results'));
   renderResults(resultsTable, []);
   const python = new PythonPanel({ tabs: $('python-tabs'), code: $('python-code'), how: $('python-how') });
@@ -71,7 +71,7 @@ async function main() {
     preloadPython();
   });
 
-  /** @type {{action: string, params: import('./params.js').Params} | null} */
+  /** @type {{action: string, params: import('./shared/types.js').Params} | null} */
   let last = null;
   /** @type {Result | null} the row whose timeline is shown */
   let shown = null;
@@ -106,7 +106,7 @@ async function main() {
     for (const id of ['export-json', 'export-csv', 'export-trace', 'export-png', 'export-svg']) button(id).disabled = !has;
   }
 
-  /** @param {import('./params.js').Params} params */
+  /** @param {import('./shared/types.js').Params} params */
   function matrixOptions(params) {
     return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil, models: s.models, workloadOrder: s.workloads };
   }
@@ -160,15 +160,21 @@ async function main() {
     onDone: (results, query) => postToParent('results', { query, results: results.map(({ trace, ...r }) => r) }),
   });
 
-  /** Validate, show the freeze note, keep the URL in step, refresh the script. */
-  function onEdit() {
+  /** Validate, show the freeze note and refresh the script; the URL is left as it is. */
+  function refresh() {
     const { query, parsed } = controller.validate();
     const block = parsed.errors.length ? 0 : controller.loopBlockMs(query, parsed.params.compare ? 'compare' : 'run');
     const freeze = $('freeze');
     freeze.hidden = block === 0;
     freeze.textContent = `asyncio runs its CPU work on this page's own event loop: no other task of the loop runs for about ${(block / 1000).toFixed(1)} s while it computes${parsed.params.yieldMs > 0 ? `, except every ${parsed.params.yieldMs} ms when it yields` : ''}. That is the lesson (Stop still works).`;
-    history.replaceState(null, '', `${location.pathname}${query ? '?' + query : ''}`);
     void python.show(query, parsed.params);
+    return query;
+  }
+
+  /** An edit: as refresh, and the URL follows the form, so it is always a permalink. */
+  function onEdit() {
+    const query = refresh();
+    history.replaceState(null, '', `${location.pathname}${query ? '?' + query : ''}`);
     $('share-box').hidden = true;
   }
 
@@ -203,7 +209,7 @@ async function main() {
     },
   });
 
-  onEdit();
+  refresh();
   // The URL stays as the user gave it until they edit the form: its problems are shown,
   // including those the form cannot hold (unknown or repeated parameters).
   form.showProblems(fromUrl);

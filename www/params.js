@@ -6,22 +6,8 @@
  */
 import { core } from './engine.js';
 
-/**
- * @typedef {{type: 'int', min: number, max: number, optional: boolean}
- *   | {type: 'choice', choices: string[]} | {type: 'list', choices: string[]}} Kind
- * @typedef {{name: string, label: string, unit: string, help: string, kind: Kind,
- *   group: string, basic: boolean, range: string, default: string}} Spec
- * @typedef {{name: string, value: string, range: string, message: string}} ParamError
- * @typedef {{name: string, message: string}} Notice
- * @typedef {{workload: string, tasks: number, ioMs: number, cpuMs: number,
- *   threads: number|null, processes: number|null, gil: boolean, switchMs: number,
- *   yieldMs: number, pool: boolean, payloadKb: number, models: string[], repeat: number|null,
- *   compare: boolean, lab: string, increments: number, shared: boolean, run: boolean,
- *   embed: boolean}} Params
- * @typedef {{params: Params, errors: ParamError[], more: number, raw: [string, string][],
- *   notices: Notice[]}} Parsed
- * @typedef {'run' | 'compare' | 'sweep'} Action
- */
+/** @typedef {import('./shared/types.js').Parsed} Parsed */
+/** @typedef {import('./shared/types.js').Action} Action */
 
 /**
  * Parse a query for `action` (by default what its `compare` says).

@@ -43,3 +43,10 @@ pub fn panic_if_armed() {
         panic!("{message}");
     }
 }
+
+/// Whether this build has test hooks: only builds with the `test-hooks` feature export it,
+/// so a test can tell the builds apart.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = hasTestHooks)]
+pub fn has_test_hooks() -> bool {
+    true
+}

@@ -80,6 +80,8 @@ struct State {
     armed: Option<f64>,
     on_timer: Option<Closure<dyn FnMut()>>,
     yields: Option<Channel>,
+    /// Yield messages posted and not yet arrived.
+    yields_in_flight: usize,
     breaths: Option<Channel>,
     /// Breathing tasks, woken one per message whether or not the loop is held.
     breathing: VecDeque<Rc<Waiter>>,
@@ -125,7 +127,12 @@ fn fire() {
 /// A yield's message arrived: wake the oldest yield (none while the loop is held; the
 /// release posts again for the yields still waiting).
 fn serve_yield() {
-    if let Some(waiter) = LOOP.with(|l| l.borrow_mut().timers.next_yield()) {
+    let next = LOOP.with(|l| {
+        let mut state = l.borrow_mut();
+        state.yields_in_flight = state.yields_in_flight.saturating_sub(1);
+        state.timers.next_yield()
+    });
+    if let Some(waiter) = next {
         waiter.wake();
     }
 }
@@ -173,7 +180,11 @@ impl EventLoop for JsLoop {
     fn yield_now(&self) -> Wake {
         // The message is a macrotask: it arrives after this call has queued the yield.
         if post(|s| &mut s.yields, serve_yield) {
-            LOOP.with(|l| l.borrow_mut().timers.yield_now())
+            LOOP.with(|l| {
+                let mut state = l.borrow_mut();
+                state.yields_in_flight += 1;
+                state.timers.yield_now()
+            })
         } else {
             // No MessageChannel here: a timer, clamped but still a macrotask.
             self.sleep(0.0)
@@ -185,14 +196,20 @@ impl EventLoop for JsLoop {
     }
 
     fn release(&self) {
-        let waiting = LOOP.with(|l| {
+        let missing = LOOP.with(|l| {
             let mut state = l.borrow_mut();
             state.timers.set_held(false);
-            state.timers.yields_waiting()
+            state
+                .timers
+                .yields_waiting()
+                .saturating_sub(state.yields_in_flight)
         });
-        // The yields' messages that came while the loop was held were used up: post again.
-        for _ in 0..waiting {
-            post(|s| &mut s.yields, serve_yield);
+        // The messages of yields that arrived while the loop was held served no one: post
+        // one again for each yield still waiting without one.
+        for _ in 0..missing {
+            if post(|s| &mut s.yields, serve_yield) {
+                LOOP.with(|l| l.borrow_mut().yields_in_flight += 1);
+            }
         }
         fire();
     }

@@ -37,6 +37,7 @@ struct SchemaView {
     labs: &'static [&'static str],
     states: &'static [&'static str],
     lag_lane: &'static str,
+    lag_state: &'static str,
     beat_ms: f64,
 }
 
@@ -61,6 +62,7 @@ pub fn schema() -> Result<JsValue, JsError> {
         labs: Lab::NAMES,
         states: State::NAMES,
         lag_lane: LAG_LANE,
+        lag_state: State::Blocked.name(),
         beat_ms: BEAT_MS,
     })
 }

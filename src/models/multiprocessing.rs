@@ -81,6 +81,10 @@ pub struct Reply {
     /// Kernel iterations the task computed.
     #[serde(default)]
     pub iters: u64,
+    /// When the process computed, absolute `[start, end]`, for work that keeps no trace of
+    /// its own (the isolation lab's counting).
+    #[serde(default)]
+    pub ran: Option<(f64, f64)>,
 }
 
 /// What the parent does next with a process.
@@ -181,6 +185,9 @@ impl PoolRun {
         for s in &reply.spans {
             self.trace
                 .record(lane, s.task.or(task), s.state, s.start_ms, s.end_ms);
+        }
+        if let Some((start, end)) = reply.ran {
+            self.trace.record(lane, task, State::Running, start, end);
         }
         self.trace.record(lane, task, State::Ipc, reply.sent_at, at);
         self.ipc_ms += (reply.received_at - sent).max(0.0) + (at - reply.sent_at).max(0.0);
@@ -291,6 +298,7 @@ mod tests {
                             sent_at: NativeLoop.now_ms(),
                             spans: r.trace.spans,
                             iters: r.trace.iters.iter().sum(),
+                            ran: None,
                         };
                         to_parent
                             .send((lane, Some(reply), NativeLoop.now_ms()))
@@ -298,10 +306,7 @@ mod tests {
                     }
                 });
             }
-            loop {
-                let Ok((lane, reply, at)) = from_procs.recv() else {
-                    break;
-                };
+            while let Ok((lane, reply, at)) = from_procs.recv() {
                 let next = match &reply {
                     None => run.ready(lane, at),
                     Some(r) => run.reply(lane, r, at),
@@ -367,6 +372,7 @@ mod tests {
             sent_at: 3.0,
             spans: vec![],
             iters: 0,
+            ran: Some((2.5, 2.9)),
         };
         assert_eq!(run.reply(2, &reply(2), 4.0), Next::Join);
         assert_eq!(run.ready(1, 5.0), Next::Send(1));

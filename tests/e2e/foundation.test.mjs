@@ -42,8 +42,8 @@ test('a rayon pool starts in its worker and sums over shared memory', async () =
   await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
   const got = await page.evaluate(async () => {
     const { request } = await import('./runners/threading.js');
-    const { MSG } = await import('./workers/protocol.js');
-    const { answer } = await request(3, { type: MSG.threadsSum, n: 1_000_000 });
+    const { MSG } = await import('./shared/protocol.js');
+    const { answer } = await request(3, 'tasks=3', { type: MSG.threadsSum, n: 1_000_000 });
     return { sum: answer.sum, threads: answer.threads };
   });
   assert.equal(got.threads, 3);

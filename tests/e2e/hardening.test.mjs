@@ -8,14 +8,20 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { serve, launch, open, expectClean, waitForEnd, ROOT } from './harness.mjs';
 
-let server, browser;
+let server, hooked, browser;
 before(async () => {
   server = await serve({ port: 8330 });
+  // The same page over the builds with test hooks (target/www-hooks/, made by the test
+  // command): a `__panic` pair in a model's query makes that model panic inside its own
+  // Rust code. The page itself never loads these builds.
+  const config = { ...JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8')), symlinks: true };
+  hooked = await serve({ port: 8331, dir: 'target/www-hooks', config });
   browser = await launch();
 });
 after(async () => {
   await browser?.close();
   await server?.stop();
+  await hooked?.stop();
 });
 
 const LONG = 'x'.repeat(5000);
@@ -146,7 +152,7 @@ test('fifty hostile URLs are named, not run, and never rendered as HTML', async 
 /** Roles of the live workers, and of those running something now. */
 async function workers(page) {
   return page.evaluate(async () => {
-    const { busyWorkers } = await import('./workers/registry.js');
+    const { busyWorkers } = await import('./runners/registry.js');
     return { live: window.playground.liveWorkers(), busy: busyWorkers() };
   });
 }
@@ -159,37 +165,80 @@ async function runOnce(page) {
 
 const SMALL = 'workload=mixed&tasks=2&io_ms=40&cpu_ms=20&threads=2&processes=2';
 
+/**
+ * Arm one panic of `model` with `message`: the next query of that model (posted to its
+ * worker, or passed to the page's instance for asyncio) carries `__panic`, once.
+ * @param {import('playwright-core').Page} page @param {string} model @param {string} message
+ */
+async function armPanic(page, model, message) {
+  await page.evaluate(
+    async ([m, text]) => {
+      const pair = `__panic=${encodeURIComponent(`${m}:${text}`)}`;
+      if (m === 'asyncio') {
+        const wasm = (await import('./engine.js')).core();
+        const run = wasm.runAsyncio;
+        wasm.runAsyncio = (query, ...rest) => {
+          wasm.runAsyncio = run;
+          return run(`${query}&${pair}`, ...rest);
+        };
+        return;
+      }
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (data, ...rest) {
+        if (data && typeof data.query === 'string') {
+          Worker.prototype.postMessage = post;
+          data = { ...data, query: `${data.query}&${pair}` };
+        }
+        return post.call(this, data, ...rest);
+      };
+    },
+    [model, message],
+  );
+}
+
 for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
   /** A panic inside the model's own Rust code is the run's error, with the panic's message; no worker is left; the next run works. */
   test(`a panic in ${model} is a readable error, and the next run works`, async () => {
-    const { page, problems, context } = await open(browser, `${server.url}?models=${model}&${SMALL}`);
+    const { page, problems, context } = await open(browser, `${hooked.url}?models=${model}&${SMALL}`);
     await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
     const message = `deliberate panic in ${model}`;
     // A mark in the page's instance: its module-level counter, which a new instance starts at 0.
-    const page_ = model === 'sequential' || model === 'asyncio';
-    if (page_) assert.equal(await page.evaluate(async () => (await (await import('./engine.js')).engine()).wasm.addToCounter(7)), 7);
-    await page.evaluate(async ([m, text]) => {
-      const { panicForTest } = await import('./runners/index.js');
-      panicForTest(m, text);
-    }, [model, message]);
+    const onPage = model === 'asyncio';
+    if (onPage) assert.equal(await page.evaluate(async () => (await import('./engine.js')).core().addToCounter(7)), 7);
+    await armPanic(page, model, message);
     const before = Date.now();
     assert.equal(await runOnce(page), 'error');
     const error = await page.locator('#error').textContent();
     assert.match(error, /Rust panicked/);
     assert.ok(error.includes(message), error);
-    assert.match(error, /src\/boundary(\/\w+)?\.rs:\d+/, 'the panic says where');
+    assert.match(error, /src\/boundary\/\w+\.rs:\d+/, 'the panic says where');
     console.log(`${model}: panic to error in ${Date.now() - before} ms: ${error}`);
-    assert.deepEqual(await workers(page), { live: [], busy: [] }, 'no worker left behind');
+    assert.deepEqual((await workers(page)).busy, [], 'no worker left running');
     // The next run works, on a new instance (page), a new host (threads) or new processes.
     assert.equal(await runOnce(page), 'done');
     const results = await page.evaluate(() => window.playground.results());
     assert.ok(results.length >= 1 && results.every((r) => r.model === model && r.wallMs > 0), JSON.stringify(results));
-    if (page_) assert.equal(await page.evaluate(async () => (await (await import('./engine.js')).engine()).wasm.counter()), 0, 'a new instance');
+    if (onPage) assert.equal(await page.evaluate(async () => (await import('./engine.js')).core().counter()), 0, 'a new instance');
     assert.deepEqual((await workers(page)).busy, []);
     expectClean(problems);
     await context.close();
   });
 }
+
+/** The builds the page loads have no test hooks: a `__panic` pair is an unknown parameter there, and the dist/ builds never mention it. */
+test('test hooks are absent from the page and from dist/', async () => {
+  const glue = (/** @type {string} */ dir, /** @type {string} */ build) => readFileSync(join(ROOT, dir, build, 'concurrency_playground.js'), 'utf8');
+  for (const dir of ['www/pkg', 'dist/pkg']) {
+    for (const build of readdirSync(join(ROOT, dir))) {
+      assert.doesNotMatch(glue(dir, build), /hasTestHooks|ForTest/, `${dir}/${build} has test hooks`);
+    }
+  }
+  for (const build of ['plain', 'threads']) assert.match(glue('target/www-hooks/pkg', build), /hasTestHooks/, `the test build ${build} has them`);
+  const { page, context } = await open(browser, `${server.url}?__panic=asyncio:x&run=1`);
+  assert.equal(await waitForEnd(page), 'error');
+  assert.match(await page.locator('#form-errors').textContent(), /__panic: not a parameter/);
+  await context.close();
+});
 
 /**
  * Open the page with `pattern` answering 404, and return the problems that are not that 404.
@@ -283,7 +332,7 @@ for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
         if (document.documentElement.dataset.state === 'cancelled') w.__cancelledAt ??= performance.now();
       }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-state'] });
     });
-    await page.evaluate(async () => (/** @type {any} */ (window).__registry = await import('./workers/registry.js')));
+    await page.evaluate(async () => (/** @type {any} */ (window).__registry = await import('./runners/registry.js')));
     await page.click('#run');
     // Mid-run: the tasks are waiting (in workers: a process or the pool is running them).
     await page.waitForFunction(() => document.documentElement.dataset.state === 'running');
@@ -300,7 +349,8 @@ for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
     assert.ok(ms >= 0 && ms < 300, `Stop took ${ms} ms`);
     const { live, busy } = await workers(page);
     assert.deepEqual(busy, [], 'no worker is still running a task');
-    assert.deepEqual(live.filter((r) => r.startsWith('process') || r === 'threads host (4)'), [], `left: ${live}`);
+    // Processes and the baseline are killed; a threads host stops its pool and stays, idle.
+    assert.deepEqual(live.filter((r) => r.startsWith('process') || r === 'baseline'), [], `left: ${live}`);
     // The next run works.
     await page.fill('#p-io_ms', '30');
     assert.equal(await runOnce(page), 'done');
@@ -424,14 +474,14 @@ test('the threads host answers junk with named errors', async () => {
     assert.match(r.message, /^threads: /);
   }
   assert.ok(replies.some((r) => r.id === 1 && /wasm_bindgen_worker_init/.test(r.message)), 'the rayon init type is refused');
-  assert.ok(replies.some((r) => r.id === 7 && /'threads'/.test(r.message)), 'bad fields are named');
+  assert.ok(replies.some((r) => r.id === 7 && /'query'/.test(r.message)), 'bad fields are named');
   const sum = await page.evaluate(async () => {
     const w = globalThis.__junkWorker;
     const reply = (type) => new Promise((resolve) => w.addEventListener('message', function on(ev) {
       if (ev.data?.type === type) { w.removeEventListener('message', on); resolve(ev.data); }
     }));
     const ready = reply('playground:threads:ready');
-    w.postMessage({ type: 'playground:threads:init', id: 10, threads: 2 });
+    w.postMessage({ type: 'playground:threads:init', id: 10, query: 'threads=2' });
     await ready;
     const result = reply('playground:threads:result');
     w.postMessage({ type: 'playground:threads:sum', id: 11, n: 1000 });

@@ -14,8 +14,8 @@ import { setState, status, showError, showNotices, progress, showProgress } from
 
 /** @typedef {import('../shared/types.js').Result} Result */
 /** @typedef {import('../shared/types.js').Trace} Trace */
-/** @typedef {import('../params.js').Action} Action */
-/** @typedef {import('../params.js').Parsed} Parsed */
+/** @typedef {import('../shared/types.js').Action} Action */
+/** @typedef {import('../shared/types.js').Parsed} Parsed */
 /** @typedef {import('../capabilities.js').Capabilities} Capabilities */
 
 /**

@@ -16,7 +16,7 @@ import { stopAll as stopAllWorkers } from './registry.js';
 /** @typedef {import('../shared/types.js').Outcome} Outcome */
 /** @typedef {import('../shared/types.js').Result} Result */
 /** @typedef {import('../shared/types.js').Step} Step */
-/** @typedef {import('../params.js').Params} Params */
+/** @typedef {import('../shared/types.js').Params} Params */
 /** @typedef {import('../capabilities.js').Capabilities} Capabilities */
 
 /**

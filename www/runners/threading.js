@@ -60,7 +60,11 @@ function host(threads, query) {
   // on a channel of this host's own (`src/boundary/threads.rs`, `report_panics_to`).
   const panics = new BroadcastChannel(`playground:threads:panics:${crypto.randomUUID()}`);
   const ready = waitFor(worker, MSG.threadsReady, { id }).catch((e) => {
-    throw new Unavailable(threadsFailed(errorMessage(e)));
+    const message = errorMessage(e);
+    // A browser that cannot share memory with workers after all: threads are off, the
+    // run goes on without them. Anything else (a missing build) is the run's error.
+    if (/clone|SharedArrayBuffer|shared memory|Atomics/i.test(message)) throw new Unavailable(threadsFailed(message));
+    throw new Error(`the threads host could not start: ${message}`);
   });
   /** @type {Host} */
   const made = { worker, threads, ready, panics, crash: null, onCrash: new Set() };
@@ -168,7 +172,7 @@ export async function request(threads, query, message, signal, timeoutMs = 0) {
 /**
  * How long a threading run may take before the page gives up on its host: far more than
  * the slowest it could be (every task one after another), plus time to start the pool.
- * @param {import('../params.js').Params} p
+ * @param {import('../shared/types.js').Params} p
  */
 function budgetMs(p) {
   const io = p.workload === 'cpu' ? 0 : p.ioMs;

@@ -49,7 +49,9 @@ export function waitFor(target, type, { signal, id } = {}) {
     const onMessage = (ev) => {
       const data = /** @type {MessageEvent} */ (ev).data;
       if (!data || typeof data.type !== 'string') return;
-      if (id !== undefined && data.id !== id) return;
+      // A reply to another request is not ours; an error that names no request (a crash)
+      // is everyone's.
+      if (id !== undefined && data.id !== id && !(data.type === MSG.error && data.id === undefined)) return;
       if (data.type === type) {
         done();
         resolve(data);

@@ -40,4 +40,21 @@
  * @property {Trace} trace
  * @property {object} [lab]
  */
+/**
+ * The parameter schema and a parse of a query, as `src/params.rs` serialises them.
+ * @typedef {{type: 'int', min: number, max: number, optional: boolean}
+ *   | {type: 'choice', choices: string[]} | {type: 'list', choices: string[]}} Kind
+ * @typedef {{name: string, label: string, unit: string, help: string, kind: Kind,
+ *   group: string, basic: boolean, range: string, default: string}} Spec
+ * @typedef {{name: string, value: string, range: string, message: string}} ParamError
+ * @typedef {{name: string, message: string}} Notice
+ * @typedef {{workload: string, tasks: number, ioMs: number, cpuMs: number,
+ *   threads: number|null, processes: number|null, gil: boolean, switchMs: number,
+ *   yieldMs: number, pool: boolean, payloadKb: number, models: string[], repeat: number|null,
+ *   compare: boolean, lab: string, increments: number, shared: boolean, run: boolean,
+ *   embed: boolean}} Params
+ * @typedef {{params: Params, errors: ParamError[], more: number, raw: [string, string][],
+ *   notices: Notice[]}} Parsed
+ * @typedef {'run' | 'compare' | 'sweep'} Action
+ */
 export {};

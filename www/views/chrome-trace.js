@@ -5,7 +5,7 @@
  * https://docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU
  */
 
-/** @param {import('../runners/index.js').Result[]} results */
+/** @param {import('../shared/types.js').Result[]} results */
 export function chromeTrace(results) {
   /** @type {object[]} */
   const traceEvents = [];

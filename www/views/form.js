@@ -5,9 +5,9 @@
  * the user typed is never lost, valid or not.
  */
 
-/** @typedef {import('../params.js').Spec} Spec */
-/** @typedef {import('../params.js').ParamError} ParamError */
-/** @typedef {import('../params.js').Parsed} Parsed */
+/** @typedef {import('../shared/types.js').Spec} Spec */
+/** @typedef {import('../shared/types.js').ParamError} ParamError */
+/** @typedef {import('../shared/types.js').Parsed} Parsed */
 
 /** Groups shown as fieldsets, in order, with their legends. */
 const GROUPS = [

@@ -10,7 +10,7 @@
  * - `processTask` {id, query, index, itersPerMs} -> `processResult` {id, index, receivedAt,
  *   sentAt, spans, iters, payload, checksum, counter}
  * - `processCount` {id, index, n, shared?} -> `processCount` {id, index, receivedAt, sentAt,
- *   spans, counter, shared}
+ *   ran: [start, end], counter, shared}
  * - `processSequential` {id, query, itersPerMs}: the baseline, every task one after another
  *   -> `processProgress` {id, trace} while it runs, then `processResult` {id, trace}
  * - anything else -> `error` {message}; the worker keeps running.
@@ -221,8 +221,8 @@ function onCount(data, receivedAt) {
     sharedSeen = Atomics.load(shared, 1);
   }
   const index = /** @type {number} */ (data.index);
-  const spans = [{ lane: 0, task: index, state: 'running', start_ms: startedAt, end_ms: nowMs() }];
-  scope.postMessage({ type: MSG.processCount, id: data.id, index, receivedAt, spans, counter, shared: sharedSeen, sentAt: nowMs() });
+  const ran = [startedAt, nowMs()];
+  scope.postMessage({ type: MSG.processCount, id: data.id, index, receivedAt, spans: [], ran, counter, shared: sharedSeen, sentAt: nowMs() });
 }
 
 scope.addEventListener('error', (ev) => {

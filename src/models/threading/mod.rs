@@ -231,7 +231,7 @@ pub fn warm_up(clock: &dyn Clock, min_ms: f64, max_ms: f64) -> f64 {
     speeds.into_iter().fold(f64::INFINITY, f64::min)
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::clock::SystemClock;

@@ -66,7 +66,7 @@ export function describe(m, trace, row, pos) {
     const lines = [r.label];
     if (s.task != null && !/^task \d+$/.test(r.label)) lines.push(`task ${s.task}`);
     lines.push(
-      lag && s.state === 'blocked' ? 'loop late' : (STATE_LABELS[s.state] ?? s.state),
+      lag && s.state === m.legend.lagState ? 'loop late' : (STATE_LABELS[s.state] ?? s.state),
       `${formatTick(s.start_ms, 0.1)} – ${formatTick(s.end_ms, 0.1)} ms`,
       `${lag ? 'late by' : 'duration'} ${formatMs(s.end_ms - s.start_ms)}`,
     );

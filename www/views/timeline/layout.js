@@ -7,7 +7,7 @@
 import { formatTick } from '../format.js';
 
 /** @typedef {import('../../shared/types.js').Trace} Trace */
-/** @typedef {{states: string[], lagLane: string}} Legend the states in legend order, and the lag lane's label */
+/** @typedef {{states: string[], lagLane: string, lagState: string}} Legend the states in legend order, the lag lane's label and its spans' state */
 
 /** Above this many lanes (not counting the lag lane) rows become buckets of lanes. */
 export const AGGREGATE_ABOVE = 64;

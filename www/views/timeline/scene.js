@@ -94,7 +94,7 @@ export function lanesScene(m, trace) {
   for (const t of m.ticks) sc.line('grid', t.x, 0, t.x, m.height, true);
 
   for (const r of m.rows) {
-    sc.text(r.kind === 'lane' && isLag(r.label) ? 'blocked' : 'muted', PAD, r.y + r.h / 2, r.label, labelSize, 'left', isLag(r.label));
+    sc.text(r.kind === 'lane' && isLag(r.label) ? m.legend.lagState : 'muted', PAD, r.y + r.h / 2, r.label, labelSize, 'left', isLag(r.label));
     if (r.kind === 'bucket') continue;
     const inset = r.h >= 20 ? 4 : r.h >= 16 ? 3 : 2;
     const y = r.y + inset;
