@@ -116,16 +116,29 @@ export function missing(engine) {
  */
 
 /**
+ * @typedef {object} LaunchOptions
+ * @property {Record<string, string>} [env]  extra environment for the browser's processes
+ *   (e.g. JSC_* options for WebKit's JavaScriptCore, MOZ_* for Firefox)
+ * @property {Record<string, string | number | boolean>} [prefs]  Firefox preferences
+ * @property {string[]} [args]  extra command-line arguments for the browser
+ */
+
+/**
  * Start `engine` with a fresh profile. Throws, saying what to install, when a piece is missing.
  * @param {Engine} engine
+ * @param {LaunchOptions} [options]
  * @returns {Promise<Browser>}
  */
-export async function launch(engine) {
+export async function launch(engine, options = {}) {
   const why = missing(engine);
   if (why) throw new Error(why);
   const t0 = performance.now();
   const browser =
-    engine === 'chromium' ? await launchChromium() : engine === 'firefox' ? await launchFirefox() : await launchWebKit();
+    engine === 'chromium'
+      ? await launchChromium(options)
+      : engine === 'firefox'
+        ? await launchFirefox(options)
+        : await launchWebKit(options);
   browser.startupMs = Math.round(performance.now() - t0);
   return browser;
 }
@@ -226,10 +239,13 @@ function poller(evaluate) {
 // ---------------------------------------------------------------------------------------
 // Chromium: playwright-core.
 
-async function launchChromium() {
+/** @param {LaunchOptions} options */
+async function launchChromium({ env = {}, args = [] }) {
   const pw = await chromium.launch({
     executablePath: BINARIES.chromium,
+    env: { ...process.env, ...env },
     args: [
+      ...args,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-dev-shm-usage',
@@ -296,6 +312,22 @@ function freePort() {
   });
 }
 
+/** Kill functions of the process groups still running. */
+const live = new Set();
+let guarded = false;
+
+/** Never leave a browser behind, even when this process dies or is interrupted. */
+function guard() {
+  if (guarded) return;
+  guarded = true;
+  process.on('exit', () => {
+    for (const kill of live) kill();
+  });
+  for (const [sig, code] of /** @type {[NodeJS.Signals, number][]} */ ([['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]])) {
+    process.once(sig, () => process.exit(code));
+  }
+}
+
 /**
  * A child process in its own process group, so stopping it stops everything it started
  * (WebKitWebDriver leaves MiniBrowser and its web processes running when killed alone).
@@ -306,26 +338,26 @@ function spawnGroup(file, args, env, stdio = /** @type {any} */ (['ignore', 'pip
   let output = '';
   child.stdout?.on('data', (d) => (output = (output + d).slice(-20_000)));
   child.stderr?.on('data', (d) => (output = (output + d).slice(-20_000)));
-  const kill = () => {
+  /** Signal the whole group: the leader may be gone while what it started lives on. */
+  const signal = (/** @type {NodeJS.Signals} */ sig) => {
     try {
-      if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
-    } catch {}
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {} // ESRCH: nobody left in the group
   };
-  // Never leave a browser behind, even when the test process dies.
-  process.once('exit', kill);
+  const kill = () => signal('SIGKILL');
+  guard();
+  live.add(kill);
   return {
     child,
     output: () => output,
     async stop() {
-      process.off('exit', kill);
+      live.delete(kill);
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
-        try {
-          if (child.pid) process.kill(-child.pid, 'SIGTERM');
-        } catch {}
+        signal('SIGTERM');
         await Promise.race([exited, sleep(3000)]);
-        kill();
       }
+      kill();
     },
   };
 }
@@ -446,11 +478,13 @@ async function startRecorderProxy(problems) {
   };
 }
 
-async function launchFirefox() {
+/** @param {LaunchOptions} options */
+async function launchFirefox({ env = {}, prefs = {}, args = [] }) {
   const port = await freePort();
   const driverProc = spawnGroup(BINARIES.geckodriver, ['--port', String(port), '--binary', BINARIES.firefox], {
     ...process.env,
     MOZ_HEADLESS: '1',
+    ...env,
   });
   try {
     await driverReady(port, driverProc, 'geckodriver');
@@ -461,13 +495,14 @@ async function launchFirefox() {
         webSocketUrl: true, // BiDi: the page's errors, console and network
         'moz:firefoxOptions': {
           binary: BINARIES.firefox,
-          args: ['-headless'],
+          args: ['-headless', ...args],
           prefs: {
             // No traffic of its own while measuring: no updates, telemetry or captive portal checks.
             'app.update.enabled': false,
             'network.captive-portal-service.enabled': false,
             'datareporting.policy.dataSubmissionEnabled': false,
             'browser.safebrowsing.update.enabled': false,
+            ...prefs,
           },
         },
       })
@@ -479,7 +514,8 @@ async function launchFirefox() {
   }
 }
 
-async function launchWebKit() {
+/** @param {LaunchOptions} options */
+async function launchWebKit({ env = {}, args = [] }) {
   const xvfb = await startXvfb();
   /** @type {string[]} */
   const proxyProblems = [];
@@ -496,6 +532,7 @@ async function launchWebKit() {
     // No accessibility bus or dconf on a bare display: their warnings are only noise.
     NO_AT_BRIDGE: '1',
     GSETTINGS_BACKEND: 'memory',
+    ...env,
   });
   const stopAll = async () => {
     await driverProc.stop();
@@ -511,7 +548,7 @@ async function launchWebKit() {
         browserName: 'MiniBrowser',
         // Every request, localhost included, goes through the recorder proxy.
         proxy: { proxyType: 'manual', httpProxy: `127.0.0.1:${proxy.port}`, noProxy: [] },
-        'webkitgtk:browserOptions': { binary: BINARIES.miniBrowser, args: ['--automation'] },
+        'webkitgtk:browserOptions': { binary: BINARIES.miniBrowser, args: ['--automation', ...args] },
       })
       .build();
     return await webDriverBrowser('webkit', driver, stopAll, { proxyProblems });
