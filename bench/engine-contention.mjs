@@ -8,7 +8,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { serve, ROOT } from '../tests/e2e/harness.mjs';
 import { ENGINES, launch } from '../tests/e2e/engines.mjs';
-import { otherLoad, threadTimes } from './load.mjs';
+import { otherLoad, quiet, threadTimes } from './load.mjs';
 
 const rounds = Number(process.argv[2] ?? 3);
 const engines = process.argv[3]?.split(',') ?? ENGINES;
@@ -16,11 +16,14 @@ const env = JSON.parse(process.argv[4] ?? '{}');
 const tag = process.argv[5] ?? '';
 const RUNS = {
   page: 'models=sequential&workload=cpu&tasks=4&cpu_ms=300&run=1',
-  'processes=1': 'models=multiprocessing&workload=cpu&tasks=4&cpu_ms=300&processes=1&pool=off&run=1',
-  'processes=2': 'models=multiprocessing&workload=cpu&tasks=4&cpu_ms=300&processes=2&pool=off&run=1',
+  'processes=1': 'models=multiprocessing&workload=cpu&tasks=4&cpu_ms=300&processes=1&run=1',
+  'processes=2': 'models=multiprocessing&workload=cpu&tasks=4&cpu_ms=300&processes=2&run=1',
 };
 
-const server = await serve({ port: 8327 });
+/** Threads that paint, raster, composite or display, in any of the three engines. */
+const RENDER = /llvmpipe|Skia|Compositor|eadedCompositor|Renderer|WRRende|WRWorker|SwComposite|VizCompositor|Raster|Paint|CrGpuMain|GPU/i;
+
+const server = await serve({ port: 8344 });
 const results = [];
 try {
   for (let round = 1; round <= rounds; round++) {
@@ -28,11 +31,14 @@ try {
       const browser = await launch(engine, { env });
       try {
         for (const [name, query] of Object.entries(RUNS)) {
+          await quiet();
           const page = await browser.open(`${server.url}?${query}`);
           await page.waitFor(() => document.documentElement.dataset.state === 'ready' || document.documentElement.dataset.state === 'running');
           const others = otherLoad();
           const threads = threadTimes();
+          const t0 = performance.now();
           const state = await page.waitFor(() => ['done', 'error'].includes(document.documentElement.dataset.state ?? '') && document.documentElement.dataset.state, { timeout: 60_000 });
+          const runMs = performance.now() - t0;
           const cpu = threads();
           const tasks = await page.evaluate(() =>
             /** @type {any} */ (window).playground
@@ -42,6 +48,8 @@ try {
           const workers = cpu.filter((t) => /Worker$|DOM Worker|DedicatedWorker/.test(t.name) && !/^Skia/.test(t.name));
           const sum = (ts, k) => ts.reduce((a, t) => a + t[k], 0);
           const rest = cpu.filter((t) => !workers.includes(t));
+          const drawing = rest.filter((t) => RENDER.test(t.name) || t.process === 'Xvfb');
+          const cores = (/** @type {number} */ ms) => Math.round((ms / runMs) * 100) / 100;
           const row = {
             round,
             engine,
@@ -49,8 +57,10 @@ try {
             state,
             tasks,
             otherCores: others(),
+            runMs: Math.round(runMs),
             workers: { n: workers.length, cpuMs: workers.map((t) => t.cpuMs), waitMs: workers.map((t) => t.waitMs) },
-            restCpuMs: sum(rest, 'cpuMs'),
+            drawingCores: cores(sum(drawing, 'cpuMs')),
+            otherBrowserCores: cores(sum(rest, 'cpuMs') - sum(drawing, 'cpuMs')),
             busiest: rest.slice(0, 6).map((t) => `${t.name}:${t.cpuMs}/${t.waitMs}`),
           };
           results.push(row);

@@ -54,8 +54,8 @@ function summarise(slices, itersPerMs) {
   };
 }
 
-const code = await serve({ dir: '.', port: 8322, ready: 'tests/e2e/fixtures/engine-probe.html' });
-const page = await serve({ port: 8323 });
+const code = await serve({ dir: '.', port: 8342, ready: 'tests/e2e/fixtures/engine-probe.html' });
+const page = await serve({ port: 8343 });
 try {
   for (const engine of engines) {
     const browser = await launch(engine);

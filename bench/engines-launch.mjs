@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { serve } from '../tests/e2e/harness.mjs';
 import { ENGINES, launch } from '../tests/e2e/engines.mjs';
+import { otherLoad } from './load.mjs';
 
 const rounds = Number(process.argv[2] ?? 5);
 const engines = process.argv[3]?.split(',') ?? ENGINES;
@@ -19,7 +20,8 @@ const live = () =>
       .trim(),
   );
 
-const server = await serve({ port: 8321 });
+const server = await serve({ port: 8341 });
+const others = otherLoad();
 const before = live();
 const results = [];
 try {
@@ -48,6 +50,7 @@ try {
 } finally {
   await server.stop();
 }
+console.log(`\nOther work on the machine meanwhile: ${others()} cores on average.`);
 console.log('\n| engine | launches ok | launch ms (min / median / max) | open to ready ms (median) | close ms (median) | processes left |');
 console.log('|---|---|---|---|---|---|');
 const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];

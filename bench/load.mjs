@@ -4,18 +4,50 @@
 // the browser.
 import { readdirSync, readFileSync } from 'node:fs';
 
-const OURS = /^(chromium|chrome|headless_shell|firefox-esr|firefox|Web Content|WebExtensions|Isolated Web Co|Socket Process|RDD Process|Utility Process|Privileged Cont|geckodriver|WebKitWebDriver|MiniBrowser|WebKitWebProces|WebKitNetworkPr|WebKitGPUProces|Xvfb|node|MainThread)$/;
 const HZ = 100; // USER_HZ on Linux
 
-/** Jiffies used so far by processes that are not ours. */
-function othersJiffies() {
-  let sum = 0;
+/** Parent pid of every process now. */
+function parents() {
+  /** @type {Map<string, string>} */
+  const ppid = new Map();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-      if (OURS.test(comm)) continue;
+      ppid.set(pid, s.slice(s.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {}
+  }
+  return ppid;
+}
+
+/**
+ * Ours: this process and everything it started (browsers, drivers, Xvfb, servers), however
+ * deep. Other sessions on a shared machine run browsers too: a name says nothing.
+ */
+function ours() {
+  const ppid = parents();
+  const mine = new Set([String(process.pid)]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, parent] of ppid) {
+      if (!mine.has(pid) && mine.has(parent)) {
+        mine.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return mine;
+}
+
+/** Jiffies used so far by processes that are not ours. */
+function othersJiffies() {
+  let sum = 0;
+  const mine = ours();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || mine.has(pid)) continue;
+    try {
+      const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
       sum += Number(f[11]) + Number(f[12]);
     } catch {}
@@ -30,68 +62,23 @@ export function otherLoad() {
   return () => Math.round(((othersJiffies() - j0) / HZ / ((performance.now() - t0) / 1000)) * 100) / 100;
 }
 
-/** CPU jiffies used so far by every thread on the machine, by thread name (`comm`). */
-function threadJiffies() {
-  /** @type {Map<string, number>} */
-  const by = new Map();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let tids = [];
-    try {
-      tids = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      try {
-        const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-        by.set(`${pid}/${tid}/${comm}`, Number(f[11]) + Number(f[12]));
-      } catch {}
-    }
-  }
-  return by;
-}
-
 /**
- * Start measuring; `stop()` returns the cores each thread name used meanwhile (threads of
- * one name summed, names using under 2% of a core left out), busiest first.
- */
-export function threadLoad() {
-  const a = threadJiffies();
-  const t0 = performance.now();
-  return () => {
-    const b = threadJiffies();
-    const secs = (performance.now() - t0) / 1000;
-    /** @type {Record<string, number>} */
-    const by = {};
-    for (const [key, j] of b) {
-      const d = j - (a.get(key) ?? 0);
-      if (d <= 0) continue;
-      const name = key.split('/').slice(2).join('/');
-      by[name] = (by[name] ?? 0) + d / HZ / secs;
-    }
-    return Object.fromEntries(
-      Object.entries(by)
-        .filter(([, c]) => c >= 0.02)
-        .sort((x, y) => y[1] - x[1])
-        .map(([k, c]) => [k, Math.round(c * 100) / 100]),
-    );
-  };
-}
-
-/** Browser processes whose threads `threadTimes` follows (and the display WebKit draws to). */
-const BROWSER = /^(WebKitWebProces|MiniBrowser|Xvfb|Web Content|Isolated Web Co|firefox-esr|chromium|chrome|headless_shell)$/;
-
-/**
- * Follow every thread of the browsers' content processes until `stop()`: for each, the time
+ * Follow every thread of every process this one started (browsers, drivers, Xvfb) until `stop()`: for each, the time
  * it spent on a CPU and the time it spent ready but waiting for one (the kernel's
  * schedstat), from when it was first seen to when it was last seen, so a worker that has
  * exited still counts. Waiting time is contention: a thread that waited as long as it ran
  * went at half speed, whatever the code.
  * @returns {() => Array<{pid: string, tid: string, name: string, cpuMs: number, waitMs: number}>}
  */
+/** @param {string} pid */
+const procName = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+};
+
 export function threadTimes(everyMs = 20) {
   /** @type {Map<string, {pid: string, tid: string, name: string, first: number[], last: number[]}>} */
   const seen = new Map();
@@ -99,14 +86,7 @@ export function threadTimes(everyMs = 20) {
   let scans = 0;
   const scan = () => {
     if (scans++ % 10 === 0) {
-      pids = readdirSync('/proc').filter((p) => {
-        if (!/^\d+$/.test(p)) return false;
-        try {
-          return BROWSER.test(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
-        } catch {
-          return false;
-        }
-      });
+      pids = [...ours()].filter((p) => p !== String(process.pid));
     }
     for (const pid of pids) {
       let tids = [];
@@ -137,6 +117,7 @@ export function threadTimes(everyMs = 20) {
     scan();
     return [...seen.values()]
       .map(({ pid, tid, name, first, last }) => ({
+        process: procName(pid),
         pid,
         tid,
         name,
@@ -146,4 +127,22 @@ export function threadTimes(everyMs = 20) {
       .filter((t) => t.cpuMs + t.waitMs >= 5)
       .sort((a, b) => b.cpuMs - a.cpuMs);
   };
+}
+
+/**
+ * Wait until the machine is quiet: others use under `below` cores for two windows of a
+ * second in a row, or `maxMs` passed. Returns the cores others used in the last window.
+ */
+export async function quiet({ below = 0.15, maxMs = 120_000 } = {}) {
+  const deadline = Date.now() + maxMs;
+  let calm = 0;
+  let last = 0;
+  while (Date.now() < deadline) {
+    const stop = otherLoad();
+    await new Promise((r) => setTimeout(r, 1000));
+    last = stop();
+    calm = last < below ? calm + 1 : 0;
+    if (calm >= 2) break;
+  }
+  return last;
 }

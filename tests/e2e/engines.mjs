@@ -381,6 +381,33 @@ async function driverReady(port, proc, name) {
 }
 
 /**
+ * How long a new session may take. A browser that dies on start (say, JSC refusing its
+ * options) leaves the driver waiting for ever; this turns that into an error with the
+ * driver's output.
+ */
+const SESSION_TIMEOUT_MS = 30_000;
+
+/**
+ * A WebDriver session on the driver at `port`, or an error with the driver's output when
+ * none comes within SESSION_TIMEOUT_MS.
+ * @param {ReturnType<typeof spawnGroup>} proc @param {string} name @param {number} port @param {object} capabilities
+ * @returns {Promise<import('selenium-webdriver').WebDriver>}
+ */
+async function newSession(proc, name, port, capabilities) {
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} gave no session in ${SESSION_TIMEOUT_MS} ms:\n${proc.output()}`)), SESSION_TIMEOUT_MS);
+  });
+  try {
+    const session = new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities(capabilities).build();
+    return /** @type {any} */ (await Promise.race([session, timeout]));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * An Xvfb on a display number it picks itself (`-displayfd`), so two never collide.
  * @returns {Promise<{display: string, stop: () => Promise<void>}>}
  */
@@ -488,9 +515,7 @@ async function launchFirefox({ env = {}, prefs = {}, args = [] }) {
   });
   try {
     await driverReady(port, driverProc, 'geckodriver');
-    const driver = await new Builder()
-      .usingServer(`http://127.0.0.1:${port}`)
-      .withCapabilities({
+    const driver = await newSession(driverProc, 'Firefox', port, {
         browserName: 'firefox',
         webSocketUrl: true, // BiDi: the page's errors, console and network
         'moz:firefoxOptions': {
@@ -505,8 +530,7 @@ async function launchFirefox({ env = {}, prefs = {}, args = [] }) {
             ...prefs,
           },
         },
-      })
-      .build();
+      });
     return await webDriverBrowser('firefox', driver, async () => driverProc.stop(), { bidi: true });
   } catch (e) {
     await driverProc.stop();
@@ -542,15 +566,12 @@ async function launchWebKit({ env = {}, args = [] }) {
   };
   try {
     await driverReady(port, driverProc, 'WebKitWebDriver');
-    const driver = await new Builder()
-      .usingServer(`http://127.0.0.1:${port}`)
-      .withCapabilities({
+    const driver = await newSession(driverProc, 'MiniBrowser', port, {
         browserName: 'MiniBrowser',
         // Every request, localhost included, goes through the recorder proxy.
         proxy: { proxyType: 'manual', httpProxy: `127.0.0.1:${proxy.port}`, noProxy: [] },
         'webkitgtk:browserOptions': { binary: BINARIES.miniBrowser, args: ['--automation', ...args] },
-      })
-      .build();
+      });
     return await webDriverBrowser('webkit', driver, stopAll, { proxyProblems });
   } catch (e) {
     await stopAll();

@@ -13,7 +13,7 @@ const engines = /** @type {import('./engines.mjs').Engine[]} */ (only ?? ENGINES
 
 let server;
 before(async () => {
-  server = await serve({ port: 8320 });
+  server = await serve({ port: 8340 });
 });
 after(async () => {
   await server?.stop();
