@@ -655,6 +655,7 @@ async function webDriverBrowser(engine, driver, stopProcesses, { bidi = false, p
       }
       current = handle;
       open.add(handle);
+      byContext.delete(handle); // a reused window: what its last page reported is not this page's
       await setViewport(driver, width, height);
       const seen = proxyProblems ? proxyProblems.length : 0;
       await driver.get(url);
