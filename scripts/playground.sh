@@ -4,7 +4,7 @@
 #
 # Each command installs what is missing first and is quick when everything is there.
 # Nothing here downloads a browser or a prebuilt binary: Rust tools are built with
-# `cargo install`, Chromium and ChromeDriver come from Debian.
+# `cargo install`, the browsers and their drivers (but geckodriver) come from Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -47,10 +47,16 @@ setup_test_tools() {
     say "installing wasm-pack (a few minutes, once)"
     (cd / && cargo install wasm-pack --version 0.15.1)
   fi
-  if ! have chromium || ! have chromedriver; then
-    say "installing Debian's chromium and chromium-driver"
+  # The engines test (tests/e2e/engines.test.mjs) runs the page in Chromium, Firefox ESR
+  # and WebKitGTK (MiniBrowser through WebKitWebDriver, on an Xvfb display it starts).
+  if ! have chromium || ! have chromedriver || ! have firefox-esr || ! have WebKitWebDriver || ! have Xvfb; then
+    say "installing Debian's chromium, chromium-driver, firefox-esr, webkit2gtk-driver and xvfb"
     as_root apt-get update -q
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium chromium-driver
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium chromium-driver firefox-esr webkit2gtk-driver xvfb
+  fi
+  if ! have geckodriver; then
+    say "installing geckodriver (a few minutes, once)"
+    (cd / && cargo install geckodriver --version 0.37.1)
   fi
   have python3 || { echo "python3 (CPython 3.11) is required to check the generated scripts" >&2; exit 1; }
 }
@@ -164,7 +170,7 @@ run_tests() {
     wasm-pack test --headless --chrome --release
   say "structure: the layering rules, on the sources"
   node --test tests/structure.test.mjs
-  say "end-to-end tests: node --test (headless Chromium)"
+  say "end-to-end tests: node --test (headless Chromium; the engines test also Firefox ESR and WebKitGTK)"
   node --test --test-concurrency=1 tests/e2e/
 }
 

@@ -15,10 +15,11 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVE = join(ROOT, 'node_modules/serve/build/main.js');
 
 /**
- * Serve `dir` on `port` with a serve.json (`config`: a path, an object, or null for none).
+ * Serve `dir` on `port` with a serve.json (`config`: a path, an object, or null for none);
+ * it is up once `ready` (a path in `dir`) answers.
  * @returns {Promise<{url: string, stop: () => Promise<void>}>}
  */
-export async function serve({ dir = 'www', port, config = join(ROOT, 'serve.json') }) {
+export async function serve({ dir = 'www', port, config = join(ROOT, 'serve.json'), ready = 'favicon.ico' }) {
   const root = resolve(ROOT, dir);
   if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) {
     throw new Error(`port ${port} is already in use: stop whatever serves there first`);
@@ -41,7 +42,7 @@ export async function serve({ dir = 'www', port, config = join(ROOT, 'serve.json
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
-      const r = await fetch(url + 'favicon.ico');
+      const r = await fetch(url + ready);
       if (r.ok) break;
     } catch {}
     if (Date.now() > deadline || child.exitCode !== null) {
