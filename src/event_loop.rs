@@ -39,9 +39,27 @@ pub trait EventLoop: Clock {
     fn release(&self);
 
     /// While holding the loop, let the platform itself take a turn (a browser handles input,
-    /// so Stop can reach a long computation); no task of this loop wakes. Natively there is
-    /// nothing else to let run, and it is ready at once.
+    /// so Stop can reach a long computation); no task of this loop wakes, though one that
+    /// has never been polled may be polled: it must wait until the loop is [`free`](EventLoop::free).
     fn breathe(&self) -> Wake;
+
+    /// Ready at once when the loop is free; while another task holds it, ready when it lets
+    /// go. A task awaits it before its first step: a future polled for the first time while
+    /// the holder breathes must not start, as a coroutine scheduled by `gather` does not
+    /// start until the running one awaits.
+    fn free(&self) -> Wake;
+}
+
+/// Wait until no task holds `lp`: a task woken when the loop was let go of may find that
+/// another woken task took it first, and waits again.
+pub async fn until_free<L: EventLoop + ?Sized>(lp: &L) {
+    loop {
+        let wait = lp.free();
+        if wait.is_ready() {
+            return;
+        }
+        wait.await;
+    }
 }
 
 /// Hold `lp` until the returned guard drops (also when the task holding it is dropped).
@@ -88,6 +106,11 @@ impl Wake {
         let w = Waiter::default();
         w.done.set(true);
         Wake(Rc::new(w))
+    }
+
+    /// Whether the wait is over already.
+    pub fn is_ready(&self) -> bool {
+        self.0.done.get()
     }
 
     /// A new wait and its waiter, for a platform to wake later.
@@ -145,6 +168,10 @@ pub struct Timers {
     seq: u64,
     yields: VecDeque<Rc<Waiter>>,
     held: bool,
+    /// Tasks waiting for the loop to be let go of.
+    waiting_free: Vec<Rc<Waiter>>,
+    /// Holders letting the platform take a turn: served whether or not the loop is held.
+    breaths: VecDeque<Rc<Waiter>>,
 }
 
 impl Timers {
@@ -192,6 +219,18 @@ impl Timers {
         }
     }
 
+    /// A breath: the holder waits for the platform's next turn.
+    pub fn breathe(&mut self) -> Wake {
+        let (wake, waiter) = Wake::pending();
+        self.breaths.push_back(waiter);
+        wake
+    }
+
+    /// The oldest breath, taken off its queue.
+    pub fn next_breath(&mut self) -> Option<Rc<Waiter>> {
+        self.breaths.pop_front()
+    }
+
     /// Yields waiting to be served.
     pub fn yields_waiting(&self) -> usize {
         self.yields.len()
@@ -199,12 +238,29 @@ impl Timers {
 
     /// Whether nothing waits at all.
     pub fn is_idle(&self) -> bool {
-        self.heap.is_empty() && self.yields.is_empty()
+        self.heap.is_empty() && self.yields.is_empty() && self.breaths.is_empty()
     }
 
-    /// Hold or release the loop.
-    pub fn set_held(&mut self, held: bool) {
+    /// Hold or release the loop; releasing returns the tasks that waited for it to be free,
+    /// to wake.
+    #[must_use = "the tasks waiting for the loop to be free must be woken"]
+    pub fn set_held(&mut self, held: bool) -> Vec<Rc<Waiter>> {
         self.held = held;
+        if held {
+            Vec::new()
+        } else {
+            std::mem::take(&mut self.waiting_free)
+        }
+    }
+
+    /// A wait for the loop to be free: ready at once unless it is held.
+    pub fn free(&mut self) -> Wake {
+        if !self.held {
+            return Wake::ready();
+        }
+        let (wake, waiter) = Wake::pending();
+        self.waiting_free.push(waiter);
+        wake
     }
 
     /// Whether the loop is held.
@@ -249,15 +305,22 @@ mod native {
         }
 
         fn hold(&self) {
-            TIMERS.with(|t| t.borrow_mut().set_held(true));
+            let none = TIMERS.with(|t| t.borrow_mut().set_held(true));
+            debug_assert!(none.is_empty());
         }
 
         fn release(&self) {
-            TIMERS.with(|t| t.borrow_mut().set_held(false));
+            for w in TIMERS.with(|t| t.borrow_mut().set_held(false)) {
+                w.wake();
+            }
         }
 
         fn breathe(&self) -> Wake {
-            Wake::ready()
+            TIMERS.with(|t| t.borrow_mut().breathe())
+        }
+
+        fn free(&self) -> Wake {
+            TIMERS.with(|t| t.borrow_mut().free())
         }
     }
 
@@ -288,10 +351,13 @@ mod native {
                 }
                 continue;
             }
-            // One turn: every yield queued before it, then every sleeper due.
+            // One turn: the breaths, every yield queued before it, then every sleeper due.
             let woken = TIMERS.with(|t| {
                 let mut t = t.borrow_mut();
                 let mut woken: Vec<Rc<Waiter>> = Vec::new();
+                while let Some(b) = t.next_breath() {
+                    woken.push(b);
+                }
                 for _ in 0..t.yields_waiting() {
                     woken.extend(t.next_yield());
                 }

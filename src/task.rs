@@ -7,7 +7,7 @@
 //! ends (or yields, with `yield_ms`). It lets the platform breathe every
 //! [`BREATHE_MS`], so a browser still sees Stop.
 
-use crate::event_loop::{hold, EventLoop};
+use crate::event_loop::{hold, until_free, EventLoop};
 use crate::trace::{State, Trace};
 use crate::workload::{Kernel, TaskSpec};
 use std::cell::RefCell;
@@ -26,6 +26,8 @@ pub async fn run_task<L: EventLoop + ?Sized>(
     trace: &RefCell<Trace>,
     lp: &L,
 ) -> u64 {
+    // Not while another task computes: it has not awaited, so this task has not begun.
+    until_free(lp).await;
     let start = lp.now_ms();
     trace
         .borrow_mut()
@@ -35,10 +37,12 @@ pub async fn run_task<L: EventLoop + ?Sized>(
         lp.sleep(spec.io_ms).await;
         let due = now + spec.io_ms;
         let woke = lp.now_ms();
+        until_free(lp).await;
+        let resumed = lp.now_ms();
         let mut t = trace.borrow_mut();
         t.record(lane, Some(index), State::IoWait, now, due.min(woke));
-        t.record_late(lane, Some(index), due, woke);
-        now = woke;
+        t.record_late(lane, Some(index), due, resumed);
+        now = resumed;
     }
     let total = spec.iters();
     if total == 0 {
@@ -65,6 +69,7 @@ pub async fn run_task<L: EventLoop + ?Sized>(
         now = end;
         if done < total {
             lp.yield_now().await;
+            until_free(lp).await;
             let resumed = lp.now_ms();
             trace
                 .borrow_mut()

@@ -109,6 +109,30 @@ async fn asyncio_cpu_futures_do_not_overlap() {
     assert!(trace.time_in(State::Blocked) > 0.0);
 }
 
+/// A computation longer than a breath still holds the loop: the page breathes every 50 ms,
+/// but no other task starts or resumes until it is done, so running spans never overlap and
+/// each task computes in one span.
+#[wasm_bindgen_test]
+async fn asyncio_cpu_holds_the_loop_across_breaths() {
+    let p = parse_query("models=asyncio&workload=mixed&tasks=3&io_ms=10&cpu_ms=120")
+        .ok()
+        .expect("valid");
+    let trace = asyncio::run(&p, kernel(), &JsLoop, &Progress::none()).await;
+    assert_eq!(trace.max_overlap(State::Running), 1, "{trace:?}");
+    let running = trace
+        .spans
+        .iter()
+        .filter(|s| s.state == State::Running)
+        .count();
+    assert_eq!(running, 3, "one span per task: {trace:?}");
+    let speed = trace.slowest_speed().expect("it computed");
+    let k = kernel().iters_per_ms;
+    assert!(
+        speed > 0.6 * k,
+        "computed at {speed} of {k} iterations per ms"
+    );
+}
+
 /// With a cooperative yield the CPU tasks interleave: each task runs in several slices.
 #[wasm_bindgen_test]
 async fn asyncio_yield_interleaves_cpu_tasks() {

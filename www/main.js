@@ -108,7 +108,14 @@ async function main() {
 
   /** @param {import('./shared/types.js').Params} params */
   function matrixOptions(params) {
-    return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil, models: s.models, workloadOrder: s.workloads };
+    return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil, models: s.models, workloadOrder: s.workloads, probe: controller.probe };
+  }
+
+  /** Draw the matrix from every round so far (Compare all only). @param {Result[]} results */
+  function refreshMatrix(results) {
+    if (last?.action !== 'compare') return;
+    const params = last.params;
+    import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), summarize(results), matrixOptions(params)));
   }
 
   const controller = new Controller({
@@ -133,13 +140,11 @@ async function main() {
         if (compare) import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), [], matrixOptions(parsed.params)));
       },
       live: (trace) => timeline.render(trace, { title: 'running…' }),
+      noise: () => refreshMatrix(controller.results),
       result: (results, r) => {
         refreshResults(results);
         show(r);
-        if (last?.action === 'compare') {
-          const params = last.params;
-          import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), summarize(results), matrixOptions(params)));
-        }
+        refreshMatrix(results);
         if (r.lab) import('./views/lab.js').then(({ renderLab }) => renderLab($('lab'), r));
       },
       unavailable: (model, reason) => {
@@ -179,6 +184,10 @@ async function main() {
   }
 
   button('run').addEventListener('click', () => controller.start('run'));
+  // The matrix offers "Run again" where a verdict was inconclusive.
+  $('matrix').addEventListener('click', (ev) => {
+    if (ev.target instanceof HTMLElement && ev.target.closest('[data-action=compare]')) controller.start('compare');
+  });
   button('compare').addEventListener('click', () => controller.start('compare'));
   button('stop').addEventListener('click', () => controller.stop());
   button('sweep').addEventListener('click', () => {

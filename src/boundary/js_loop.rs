@@ -12,11 +12,9 @@
 //! (https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html#timers).
 
 use crate::clock::Clock;
-use crate::event_loop::{EventLoop, Timers, Waiter, Wake};
+use crate::event_loop::{EventLoop, Timers, Wake};
 use js_sys::{Array, Function, Reflect};
 use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -83,8 +81,6 @@ struct State {
     /// Yield messages posted and not yet arrived.
     yields_in_flight: usize,
     breaths: Option<Channel>,
-    /// Breathing tasks, woken one per message whether or not the loop is held.
-    breathing: VecDeque<Rc<Waiter>>,
 }
 
 thread_local! {
@@ -138,7 +134,7 @@ fn serve_yield() {
 }
 
 fn serve_breath() {
-    if let Some(waiter) = LOOP.with(|l| l.borrow_mut().breathing.pop_front()) {
+    if let Some(waiter) = LOOP.with(|l| l.borrow_mut().timers.next_breath()) {
         waiter.wake();
     }
 }
@@ -192,18 +188,24 @@ impl EventLoop for JsLoop {
     }
 
     fn hold(&self) {
-        LOOP.with(|l| l.borrow_mut().timers.set_held(true));
+        // Holding frees no one.
+        let _ = LOOP.with(|l| l.borrow_mut().timers.set_held(true));
     }
 
     fn release(&self) {
-        let missing = LOOP.with(|l| {
+        let (missing, free) = LOOP.with(|l| {
             let mut state = l.borrow_mut();
-            state.timers.set_held(false);
-            state
+            let free = state.timers.set_held(false);
+            let missing = state
                 .timers
                 .yields_waiting()
-                .saturating_sub(state.yields_in_flight)
+                .saturating_sub(state.yields_in_flight);
+            (missing, free)
         });
+        // The tasks that waited for the loop to be free may go on.
+        for w in free {
+            w.wake();
+        }
         // The messages of yields that arrived while the loop was held served no one: post
         // one again for each yield still waiting without one.
         for _ in 0..missing {
@@ -214,9 +216,12 @@ impl EventLoop for JsLoop {
         fire();
     }
 
+    fn free(&self) -> Wake {
+        LOOP.with(|l| l.borrow_mut().timers.free())
+    }
+
     fn breathe(&self) -> Wake {
-        let (wake, waiter) = Wake::pending();
-        LOOP.with(|l| l.borrow_mut().breathing.push_back(waiter));
+        let wake = LOOP.with(|l| l.borrow_mut().timers.breathe());
         if !post(|s| &mut s.breaths, serve_breath) {
             serve_breath();
         }

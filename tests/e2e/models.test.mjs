@@ -49,11 +49,19 @@ test('asyncio I/O overlaps', async () => {
   await context.close();
 });
 
-/** asyncio on CPU cannot overlap: the wall time is at least tasks x cpu_ms x 0.9, and the loop lagged. */
+/**
+ * asyncio on CPU cannot overlap: each task computes in one piece, no two at once (though
+ * the page breathes every 50 ms to see Stop, no other task starts or resumes), the wall
+ * time is at least tasks x cpu_ms x 0.9, and the loop lagged.
+ */
 test('asyncio CPU blocks the loop', async () => {
   const { page, problems, context, rows: all } = await autorun('models=asyncio&workload=cpu&tasks=4&cpu_ms=150');
   const a = row(all, 'asyncio', 'cpu');
   assert.ok(a.wallMs >= 4 * 150 * 0.9, `wall ${a.wallMs}`);
+  const running = await page.evaluate(() => window.playground.traces()[0].spans.filter((s) => s.state === 'running'));
+  assert.equal(running.length, 4, `one running span per task: ${JSON.stringify(running)}`);
+  const overlapping = running.some((x) => running.some((y) => x !== y && x.start_ms < y.end_ms && y.start_ms < x.end_ms));
+  assert.equal(overlapping, false, `two tasks computed at once: ${JSON.stringify(running)}`);
   const result = await page.evaluate(() => window.playground.results()[0]);
   assert.ok(result.lagMaxMs >= 100, `the loop was blocked, yet max lag was ${result.lagMaxMs} ms`);
   expectClean(problems);

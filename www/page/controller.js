@@ -23,6 +23,7 @@ import { setState, status, showError, showNotices, progress, showProgress } from
  * @property {(action: Action, parsed: Parsed, plan: {rounds: number}) => void} reset a run begins
  * @property {(trace: Trace) => void} live a trace in progress
  * @property {(results: Result[], latest: Result) => void} result a row came in
+ * @property {(probe: number) => void} noise how busy the machine was: the slowest probe so far
  * @property {(model: string, reason: string) => void} unavailable a model this browser cannot run
  * @property {(workload: string) => Promise<{point: (series: string, i: number, speedup: number) => void, counts: number[]}>} sweep a sweep begins
  */
@@ -50,6 +51,8 @@ export class Controller {
     this.results = [];
     /** @type {AbortController | null} the run in progress (or about to start) */
     this.running = null;
+    /** The slowest noise probe of the last run, as a share of the calibrated speed. */
+    this.probe = 1;
   }
 
   /** The scenario as the URL should hold it: the form's raw text, plus the page's own parameters. */
@@ -108,6 +111,7 @@ export class Controller {
       if (skipsThreads) notices.push(`Threading is left out of this run. ${caps.threadsReason}`);
       showNotices(notices);
       this.results = [];
+      this.probe = 1;
       views.reset(action, parsed, plan);
       progress(0, plan.steps.length);
       showProgress(true);
@@ -133,6 +137,10 @@ export class Controller {
             progress(i, plan.steps.length);
             const round = plan.rounds > 1 ? `Round ${step.round + 1} of ${plan.rounds}: ` : '';
             status(`${round}running ${step.model}, ${step.workload === 'io' ? 'I/O' : step.workload.toUpperCase()} (${i + 1} of ${plan.steps.length})…`);
+          },
+          onProbe: (_round, share) => {
+            this.probe = Math.min(this.probe, share);
+            views.noise(this.probe);
           },
           onResult: (r) => {
             this.results.push(r);

@@ -27,6 +27,7 @@ import { stopAll as stopAllWorkers } from './registry.js';
  * @property {Capabilities} caps
  * @property {number} threads     threads the scenario runs
  * @property {number} processes   processes the scenario runs
+ * @property {number} round       the round of the plan, from 0
  * @property {AbortSignal} signal Stop
  * @property {(trace: Trace) => void} onTrace a partial trace, while the run goes on
  */
@@ -112,8 +113,29 @@ export async function runModel(model, ctx, round = 0) {
   });
 }
 
+/** How long one noise probe computes, ms, and how many are taken (the fastest counts). */
+const PROBE_MS = 10;
+const PROBES = 3;
+
+/**
+ * How much of a core the page's thread gets now: the kernel's speed over a few short
+ * probes (the fastest counts, each in a macrotask of its own) as a share of its calibrated
+ * speed. About 1 on a quiet machine; well below when other work holds the cores.
+ * @param {number} itersPerMs
+ */
+export async function probeSpeed(itersPerMs) {
+  let best = 0;
+  for (let i = 0; i < PROBES; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+    best = Math.max(best, PROBE_MS / core().kernelWork(PROBE_MS, itersPerMs));
+  }
+  return best;
+}
+
 /**
  * @typedef {object} PlanHooks
+ * @property {(round: number, share: number) => void} onProbe how busy the machine was
+ *   before a round (and, as round `rounds`, after the last)
  * @property {(i: number, step: Step) => void} onStart
  * @property {(r: Result) => void} onResult
  * @property {(model: string, reason: string) => void} onUnavailable a model this browser
@@ -123,8 +145,9 @@ export async function runModel(model, ctx, round = 0) {
 
 /**
  * Run a plan step by step. Each row's speedup is over the sequential run of its own round
- * and workload, which every round runs first.
- * @param {{steps: Step[], threads: number, processes: number}} plan
+ * and workload, which every round runs first; a noise probe before each round and after the
+ * last says how busy the machine was.
+ * @param {{steps: Step[], rounds: number, threads: number, processes: number}} plan
  * @param {{itersPerMs: number, caps: Capabilities, signal: AbortSignal, onTrace: (t: Trace) => void}} base
  * @param {PlanHooks} hooks
  * @returns {Promise<Result[]>}
@@ -136,11 +159,16 @@ export async function runPlan(plan, base, hooks) {
   const baseline = new Map();
   /** @type {Map<string, string>} */
   const unavailable = new Map();
+  let probed = -1;
   for (const [i, step] of plan.steps.entries()) {
     if (base.signal.aborted) throw stopped();
     if (hooks.skip(step.model) || unavailable.has(step.model)) continue;
+    if (step.round !== probed) {
+      probed = step.round;
+      hooks.onProbe(step.round, await probeSpeed(base.itersPerMs));
+    }
     hooks.onStart(i, step);
-    const ctx = { ...base, query: step.query, params: parse(step.query).params, threads: plan.threads, processes: plan.processes };
+    const ctx = { ...base, query: step.query, params: parse(step.query).params, threads: plan.threads, processes: plan.processes, round: step.round };
     /** @type {Result[]} */
     let rows;
     try {
@@ -160,6 +188,7 @@ export async function runPlan(plan, base, hooks) {
       hooks.onResult(r);
     }
   }
+  hooks.onProbe(plan.rounds, await probeSpeed(base.itersPerMs));
   return results;
 }
 

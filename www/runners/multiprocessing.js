@@ -9,7 +9,8 @@
  * posts what it says and reports what comes back.
  *
  * - pool on: `Pool(processes).map(f, range(tasks))`, timed twice: with the processes'
- *   start-up inside the time ('cold') and on a pool kept alive between runs ('warm');
+ *   start-up inside the time ('cold', in the first round of a plan only: a cold start is
+ *   the same cost every time) and on a pool kept alive between runs ('warm');
  * - pool off: one `Process(target=f, args=(i,))` per task, all started at once, each
  *   joined (its worker terminated) when its result is in;
  * - the isolation lab: each process adds to its own module-level counter; the parent's
@@ -318,8 +319,8 @@ export async function run(ctx) {
   const n = ctx.processes;
   if (ctx.params.lab === 'isolation') return [await isolationLab(ctx, n, module)];
   if (!ctx.params.pool) return [await processPerTask(ctx, module)];
-  const cold = await coldPool(ctx, n, module);
+  const cold = ctx.round === 0 ? [await coldPool(ctx, n, module)] : [];
   if (ctx.signal.aborted) throw stopped();
   const warm = await warmPool(ctx, n, module);
-  return [cold, warm];
+  return [...cold, warm];
 }

@@ -68,6 +68,7 @@ export async function runSweep(o) {
       onTrace: () => {},
       threads: params.threads ?? tasks,
       processes: params.processes ?? o.caps.cores,
+      round: 1, // warm pools only: a sweep measures scaling, not start-up
     };
     const results = await runModel(model, ctx);
     return (results.find((r) => r.variant === 'warm') ?? results[0]).wallMs;

@@ -21,6 +21,7 @@ import { el } from './dom.js';
  * @property {string[]} [workloads] columns to show even before they are measured
  * @property {{model: string, workload: string, variant?: string}|null} [running] the cell being measured now
  * @property {boolean} [gil] whether the threading runs use a GIL (for the claim of unmeasured cells)
+ * @property {number} [probe] the slowest noise probe of the run (see verdicts.js)
  */
 
 /** Icons for each verdict; the text beside them says the same, so colour is never the only cue. */
@@ -105,6 +106,7 @@ export function renderMatrix(root, results, options) {
   const tbody = table.createTBody();
   let confirmed = 0;
   let contradicted = 0;
+  let inconclusive = 0;
   for (const row of rows) {
     const tr = tbody.insertRow();
     tr.dataset.model = row.model;
@@ -144,6 +146,7 @@ export function renderMatrix(root, results, options) {
       const v = verdict(r, { ...o, peers });
       if (v.status === 'confirmed') confirmed++;
       if (v.status === 'contradicted') contradicted++;
+      if (v.status === 'inconclusive') inconclusive++;
       td.dataset.verdict = v.status;
       td.dataset.wallMs = Number.isFinite(r.wallMs) ? r.wallMs.toFixed(1) : '';
       const fixed = (/** @type {number|null} */ v) => (v != null && Number.isFinite(v) ? v.toFixed(2) : '');
@@ -171,12 +174,21 @@ export function renderMatrix(root, results, options) {
     }
   }
 
-  const summary = el('p', 'matrix-summary');
+  const summary = el('div', 'matrix-summary');
   const measured = results.filter((r) => r.model !== 'sequential').length;
-  summary.textContent = measured
-    ? `${confirmed} confirmed, ${contradicted} contradicted, of ${measured} measured cell${measured === 1 ? '' : 's'}` +
-      ` · ${o.cores} logical core${o.cores === 1 ? '' : 's'} on this device`
+  const rounds = Math.max(0, ...results.map((r) => r.rounds));
+  const text = el('p');
+  text.textContent = measured
+    ? `${confirmed} confirmed, ${inconclusive} inconclusive, ${contradicted} contradicted, of ${measured} measured cell${measured === 1 ? '' : 's'}` +
+      `${rounds > 1 ? `, each the median of ${rounds} rounds` : ''} · ${o.cores} logical core${o.cores === 1 ? '' : 's'} on this device`
     : 'Nothing measured yet.';
+  summary.append(text);
+  if (inconclusive > 0) {
+    const again = el('button', 'run-again', 'Run again');
+    again.type = 'button';
+    again.dataset.action = 'compare';
+    summary.append(again);
+  }
 
   keepTableRoles(/** @type {HTMLTableElement} */ (table));
   const wrap = el('div', 'matrix-scroll');

@@ -4,6 +4,7 @@
 
 import { NONE, VARIANT_NAMES, WORKLOAD_NAMES, formatMs, formatSpeedup } from './format.js';
 import { el } from './dom.js';
+import { SLOW_CONTEXT } from './verdicts.js';
 
 /** @typedef {import('../shared/types.js').Result} Result */
 /** @typedef {import('./summary.js').Summary} Summary */
@@ -81,7 +82,7 @@ export function renderResults(table, results) {
       el('td', 'num', formatMs(r.wallMs)),
       el('td', 'num speedup', speedupText(r)),
       el('td', 'num', lag),
-      el('td', 'note', r.note || ''),
+      el('td', 'note', [r.note, slowNote(r)].filter(Boolean).join('; ')),
     ];
     if (r.speedup != null && Number.isFinite(r.speedup)) {
       cells[3].classList.add(r.speedup >= 1.4 ? 'faster' : r.speedup < 0.8 ? 'slower' : 'same');
@@ -95,6 +96,15 @@ export function renderResults(table, results) {
     tr.append(...cells);
   }
   keepTableRoles(table);
+}
+
+/**
+ * A plain-words note when a context of the run computed slower than the calibration.
+ * @param {Summary} r
+ */
+function slowNote(r) {
+  if (r.speedRatio == null || r.speedRatio >= SLOW_CONTEXT) return '';
+  return `computed at ${Math.round(r.speedRatio * 100)}% of this machine's calibrated speed: something else was using the processor`;
 }
 
 /** A figure for a data attribute: 2 decimals, blank when there is none. @param {number|null} v */

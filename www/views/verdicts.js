@@ -7,7 +7,7 @@
 
 import { speedupNumber, formatMs } from './format.js';
 
-/** @typedef {import('./results.js').Result} Result */
+/** @typedef {import('./summary.js').Summary} Result */
 
 /** "About 1x" (no speedup) is a speedup in [ABOUT_ONE_MIN, ABOUT_ONE_MAX]. */
 export const ABOUT_ONE_MIN = 0.8;
@@ -19,8 +19,12 @@ export const CLEARLY_ABOVE = 1.4;
 export const OVERLAP_SHARE = 0.5;
 /** multiprocessing is "less efficient" for I/O when below this share of the best of asyncio and threading. */
 export const LESS_EFFICIENT_SHARE = 0.9;
-/** A serial-computing claim is contradicted when the speedup beats its ideal by this factor. */
+/** A speedup beyond what the machine can physically give, by this factor, is a measurement problem. */
 export const IDEAL_SLACK = 1.25;
+/** A context that computed below this share of the calibrated speed was slowed by something else. */
+export const SLOW_CONTEXT = 0.85;
+/** A noise probe below this share of the calibrated speed says the machine was busy. */
+export const BUSY_PROBE = 0.8;
 
 /**
  * The tests a claim can imply.
@@ -75,6 +79,8 @@ export const CLAIMS = Object.freeze([
  * @property {number} [ioMs] I/O wait per task, ms (mixed workload ideal)
  * @property {number} [cpuMs] CPU work per task, ms (mixed workload ideal)
  * @property {Result[]} [peers] other results of the same run, to compare multiprocessing with
+ * @property {number|null} [probe] the slowest noise probe of the run, as a share of the calibrated
+ *   kernel speed: how much of a core the page got before and after each round
  */
 
 /**
@@ -182,6 +188,19 @@ export function verdict(result, options) {
   const idealNote = ideal != null ? ` (ideal ${round(ideal)}x)` : '';
   const above = `expected clearly above 1${idealNote}`;
 
+  // What the machine cannot physically give is a measurement problem, never a speedup.
+  const limit = physicalLimit(c, result, o);
+  if (limit && s > limit.max * IDEAL_SLACK) {
+    return out('inconclusive', `measurement problem: ${x(s)} is more than ${limit.why} allows (the baseline was slowed); run again`);
+  }
+  // A busy machine, or rounds that disagree about which side of 1x they are on, settle nothing.
+  const busy = busyReason(result, o);
+  if (busy) return out('inconclusive', `inconclusive: ${x(s)}, ${busy}; run again`);
+  const comparesToOne = c.expect === EXPECT.none || c.expect === EXPECT.parallel || c.expect === EXPECT.serialCpu;
+  if (comparesToOne && result.rounds > 1 && result.speedupMin != null && result.speedupMax != null && result.speedupMin < CLEARLY_ABOVE && result.speedupMax > ABOUT_ONE_MAX) {
+    return out('inconclusive', `inconclusive: the rounds gave ${x(result.speedupMin)} to ${x(result.speedupMax)}, both about 1x and above it; run again`);
+  }
+
   switch (c.expect) {
     case EXPECT.none: {
       if (s >= ABOUT_ONE_MIN && s <= ABOUT_ONE_MAX) {
@@ -219,9 +238,6 @@ export function verdict(result, options) {
       if (ideal != null && ideal < CLEARLY_ABOVE) {
         return out('untestable', `not testable: ${x(s)}, too little waiting to overlap (ideal ${round(ideal)}x)`);
       }
-      if (ideal != null && s > ideal * IDEAL_SLACK) {
-        return out('contradicted', `contradicted: measured ${x(s)}, beyond the ${round(ideal)}x that serial computing allows`);
-      }
       if (s >= CLEARLY_ABOVE) return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
       if (ideal == null) return out('inconclusive', `inconclusive: ${x(s)}; the gain depends on the share of waiting`);
       if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
@@ -256,4 +272,40 @@ export function verdict(result, options) {
     default:
       return out('untestable', `measured ${x(s)}`);
   }
+}
+
+/**
+ * The most speedup this machine can physically give a cell, and why, or null when any is
+ * possible: computing that takes turns (asyncio, threads under the GIL) cannot beat one
+ * thread; no computing beats min(tasks, workers, cores).
+ * @param {Claim} claim @param {Result} r @param {VerdictOptions} o
+ * @returns {{max: number, why: string} | null}
+ */
+export function physicalLimit(claim, r, o) {
+  if (r.workload === 'io') return null;
+  if (claim.expect === EXPECT.none) return { max: 1, why: 'one thread computing' };
+  if (claim.expect === EXPECT.serialCpu) {
+    const ideal = idealSpeedup(claim, r, o);
+    return ideal == null ? null : { max: ideal, why: `overlapped waits with computing that takes turns (${round(ideal)}x)` };
+  }
+  if (r.workload !== 'cpu') return null;
+  const cores = Math.max(1, o.cores || 1);
+  const workers = r.model === 'asyncio' ? 1 : (r.workers ?? cores);
+  const max = Math.min(o.tasks ?? workers, workers, cores);
+  return { max, why: `${max} core${max === 1 ? '' : 's'} computing at once` };
+}
+
+/**
+ * Why a cell's measurement cannot be trusted because the machine was busy, or '' when it
+ * can: a noise probe found the page's core short of its calibrated speed, or a context of
+ * the run computed slower than the calibration. Only for work that computes: waiting does
+ * not need a free core.
+ * @param {Result} r @param {VerdictOptions} o
+ */
+export function busyReason(r, o) {
+  if (r.workload === 'io') return '';
+  const pct = (/** @type {number} */ v) => `${Math.round(v * 100)}%`;
+  if (o.probe != null && o.probe < BUSY_PROBE) return `your machine was busy (the kernel ran at ${pct(o.probe)} of its calibrated speed between rounds)`;
+  if (r.speedRatio != null && r.speedRatio < SLOW_CONTEXT) return `your machine was busy (a ${r.model} worker computed at ${pct(r.speedRatio)} of its calibrated speed)`;
+  return '';
 }
