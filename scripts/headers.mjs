@@ -1,10 +1,14 @@
 // Write the `_headers` file static hosts read (Netlify, Cloudflare Pages) from serve.json,
 // the dev server's configuration, so the two can never disagree.
 //
-// usage: node scripts/headers.mjs OUT [BASE]
+// usage: [FRAME_ANCESTORS=...] node scripts/headers.mjs OUT [BASE]
 //   BASE  the path the site is served under, default "/"; e.g. "/course/playground/" when
 //         dist/ is deployed into a sub-folder of a bigger site (_headers paths are always
 //         from the root of the whole deployment, not from the folder the file sits in).
+//   FRAME_ANCESTORS  the pages allowed to embed the playground in an <iframe>, as a CSP
+//         frame-ancestors list; default "'self' https:" (any course site served over
+//         HTTPS). An instructor narrows it to their course site, e.g.
+//         FRAME_ANCESTORS="'self' https://canvas.example.edu" (docs/embedding.md).
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const [out, baseArg = '/'] = process.argv.slice(2);
@@ -21,7 +25,17 @@ const config = JSON.parse(readFileSync(new URL('../serve.json', import.meta.url)
  * but lets a class of students revalidate the WebAssembly instead of downloading it again.
  * @param {string} key @param {string} value
  */
-const deployed = (key, value) => (key.toLowerCase() === 'cache-control' && value === 'no-store' ? 'no-cache' : value);
+const FRAME_ANCESTORS = process.env.FRAME_ANCESTORS?.trim() || "'self' https:";
+if (/[;,\n]/.test(FRAME_ANCESTORS)) {
+  console.error(`FRAME_ANCESTORS: ${JSON.stringify(FRAME_ANCESTORS)} is not a frame-ancestors source list (space-separated sources, no ';')`);
+  process.exit(2);
+}
+const deployed = (key, value) => {
+  if (key.toLowerCase() === 'cache-control' && value === 'no-store') return 'no-cache';
+  // The dev server lets local pages embed it; a deployment, the sites it is given.
+  if (key.toLowerCase() === 'content-security-policy') return value.replace(/frame-ancestors [^;]*/, `frame-ancestors ${FRAME_ANCESTORS}`);
+  return value;
+};
 
 /**
  * serve's globs are relative to the served folder; _headers paths start at the site root,

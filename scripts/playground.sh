@@ -86,6 +86,30 @@ wasm_build() {
     "$dir/$WASM_TARGET/release/$CRATE.wasm"
 }
 
+# Two fixes to wasm-bindgen-rayon 1.3's bundler-free helper, checked so that an upgrade
+# cannot skip them silently (the build fails if a line is gone):
+# - it starts each pool thread with the deprecated positional form of wasm-bindgen's init,
+#   which logs a warning in every thread (fixed for bundlers in
+#   https://github.com/RReverser/wasm-bindgen-rayon/pull/13; wasm-bindgen's side:
+#   https://github.com/wasm-bindgen/wasm-bindgen/issues/4122): pass one object instead;
+# - it fetches itself and starts each thread from a blob: URL, so that a helper hosted on a
+#   CDN still runs; ours is served by the page's own origin, so the thread starts from the
+#   helper's own URL, and the CSP needs no blob: in worker-src.
+patch_rayon_helper() {
+  local f
+  f=$(ls "$1"/snippets/wasm-bindgen-rayon-*/src/workerHelpers.no-bundler.js)
+  local line
+  for line in 'await pkg.default(data.module, data.memory);' \
+    'let scriptBlob = await fetch(import.meta.url).then(r => r.blob());' \
+    'let url = URL.createObjectURL(scriptBlob);'; do
+    grep -qF "$line" "$f" || { echo "patch_rayon_helper: $f no longer has: $line" >&2; exit 1; }
+  done
+  sed -i -e 's/await pkg.default(data.module, data.memory);/await pkg.default({ module_or_path: data.module, memory: data.memory });/' \
+    -e '/let scriptBlob = await fetch(import.meta.url).then(r => r.blob());/d' \
+    -e 's/let url = URL.createObjectURL(scriptBlob);/let url = import.meta.url;/' \
+    -e '/URL.revokeObjectURL(url);/d' "$f"
+}
+
 # The page's builds, into www/pkg/: plain (asyncio on the page, the baseline and the
 # processes in their workers), python (the scripts, loaded after start) and threads.
 build() {
@@ -97,6 +121,7 @@ build() {
   wasm_build www/pkg/python python
   say "building the threads build (atomics, shared memory, rayon)"
   wasm_build www/pkg/threads threads threads
+  patch_rayon_helper www/pkg/threads
 
   # The embed view is the page itself in compact form, as its own document so a host can
   # send it Document-Isolation-Policy (threads inside an iframe on a non-isolated page).
@@ -119,6 +144,7 @@ build_test_hooks() {
   mkdir -p "$HOOKS/pkg"
   wasm_build "$HOOKS/pkg/plain" test-hooks
   wasm_build "$HOOKS/pkg/threads" threads,test-hooks threads
+  patch_rayon_helper "$HOOKS/pkg/threads"
   local f
   for f in www/* www/pkg/python; do
     [ "$f" = www/pkg ] || ln -s "$ROOT/$f" "$HOOKS/${f#www/}"

@@ -7,9 +7,12 @@
  * - Already isolated (the dev server, a host with `_headers`): nothing to do.
  * - No service workers (plain http on another host, some private modes): nothing to do;
  *   threads stay off with their reason (engine.js) and every other model works.
- * - At most ONE automatic reload per tab session (a sessionStorage flag), and only when this
- *   load is not yet controlled by the worker: a load the worker controls that is still not
- *   isolated is one a reload cannot fix, so there is never a reload loop.
+ * - At most ONE automatic reload in a row (a sessionStorage flag, cleared once a load is
+ *   isolated), and only when this load is not controlled by the worker: a load the worker
+ *   controls that is still not isolated is one a reload cannot fix, and so is a load right
+ *   after an automatic reload that is still not controlled, so there is never a reload
+ *   loop. A forced reload (Ctrl+Shift+R) bypasses the worker: that load is not controlled,
+ *   the worker is active, and one reload brings it back under the worker.
  *
  * `window.coiReady` resolves with what happened once no reload is coming; main.js waits for
  * it, so nothing runs (and nothing is posted to an embedding page) on a load about to be
@@ -31,7 +34,15 @@
     };
   });
 
-  if (window.crossOriginIsolated) return done('isolated');
+  if (window.crossOriginIsolated) {
+    // The reload, if there was one, worked: a later forced reload may reload once again.
+    try {
+      sessionStorage.removeItem(KEY);
+    } catch {
+      // No storage: there is no flag either.
+    }
+    return done('isolated');
+  }
   if (!window.isSecureContext || !('serviceWorker' in navigator)) return done('no-service-worker');
   const sw = navigator.serviceWorker;
   let reloaded;

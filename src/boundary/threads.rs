@@ -61,16 +61,20 @@ pub fn run_threading(
 #[wasm_bindgen(js_name = raceLab)]
 pub fn race_lab(query: &str) -> Result<JsValue, JsError> {
     let p = scenario(query, Model::Threading)?;
+    CANCEL.reset();
     #[cfg(feature = "test-hooks")]
     rayon::scope(|s| s.spawn(|_| armed_panic()));
-    to_js(&race::race_lab(
+    let report = race::race_lab(
         p.thread_count(),
         p.increments,
         p.withdrawals(),
         p.gil,
         f64::from(p.switch_ms),
         &PerformanceClock,
-    ))
+        &CANCEL,
+    )
+    .map_err(|_| JsError::new("threading: stopped"))?;
+    to_js(&report)
 }
 
 /// Warm every thread of the pool up, at least `minMs` each; the slowest thread's speed.

@@ -183,6 +183,28 @@ test('(a) the one-reload guard holds: no second automatic reload', { timeout: 12
   await context.close();
 });
 
+/**
+ * A forced reload (Ctrl+Shift+R) bypasses the service worker: the page comes back under it
+ * with one more reload, isolated, and threads run again, however late in the tab's session.
+ */
+test('(a) a forced reload on a host without headers gets threads back', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await open(browser, 'about:blank');
+  const search = '?models=sequential,threading&workload=io&tasks=2&io_ms=50&threads=2&run=1';
+  const nav = await gotoCounting(page, plain.url + search);
+  assert.equal(await settle(page), 'done');
+  assert.equal(nav.count, 2, 'isolated after one reload');
+  // Later in the session: Shift+Reload, which bypasses the worker.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Page.reload', { ignoreCache: true });
+  assert.equal(await settle(page), 'done');
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'isolated again');
+  assert.equal(nav.count, 4, 'the forced reload, and one more under the worker');
+  const models = (await rows(page)).map((r) => r.model);
+  assert.ok(models.includes('threading'), `threading ran: ${models}`);
+  expectClean(withoutAborts(problems));
+  await context.close();
+});
+
 // ---------------------------------------------------------------- (b) a host that applies _headers
 
 /** dist/_headers holds the isolation headers for everything and DIP for the embed, as a host sends them. */

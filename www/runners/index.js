@@ -52,6 +52,8 @@ const loaded = new Map();
  * @template T @param {Promise<T>} promise @param {AbortSignal} signal @returns {Promise<T>}
  */
 export function abortable(promise, signal) {
+  // Once Stop wins, the run's own promise still settles, later: its failure is no one's.
+  promise.catch(() => {});
   if (signal.aborted) return Promise.reject(stopped());
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(stopped());

@@ -285,8 +285,10 @@ async function isolationLab(ctx, n, module) {
   const { wasm } = await engine();
   const increments = ctx.params.increments;
   const sharedAvailable = ctx.caps.sharedMemory;
-  // [lock, value], as multiprocessing.Value('i', 0) is a value with its own lock.
-  const cell = ctx.params.shared && sharedAvailable ? new Int32Array(new SharedArrayBuffer(8)) : null;
+  // [lock, value, stop], as multiprocessing.Value('i', 0) is a value with its own lock; the
+  // third word tells the counting processes that the run was stopped.
+  const cell = ctx.params.shared && sharedAvailable ? new Int32Array(new SharedArrayBuffer(12)) : null;
+  if (cell) ctx.signal.addEventListener('abort', () => Atomics.store(cell, 2, 1), { once: true });
   const parentBefore = wasm.counter();
   const run = new Run(ctx, n, n, true, (lane) => ({ type: MSG.processCount, id: lane, index: lane, n: increments, shared: cell }));
   for (let lane = 0; lane < n; lane++) run.spawn(lane, module, 0);

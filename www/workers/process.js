@@ -214,6 +214,8 @@ function onCount(data, receivedAt) {
   let sharedSeen = null;
   if (shared instanceof Int32Array) {
     for (let i = 0; i < n; i++) {
+      // Word 2 is up once the run was stopped: a terminated worker can take a while to go.
+      if ((i & 1023) === 0 && shared.length > 2 && Atomics.load(shared, 2) !== 0) break;
       lock(shared);
       shared[1] = shared[1] + 1; // a plain read and write: only the lock makes it safe
       unlock(shared);

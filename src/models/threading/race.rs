@@ -14,12 +14,13 @@
 //! Without the GIL (free-threaded Python) threads really run at once, and the bare counter
 //! loses updates too as soon as two threads run on different cores.
 
+use crate::cancel::{Cancel, Cancelled};
 use crate::clock::Clock;
 use crate::gil::{Gil, GilGuard};
 use crate::trace::{State, Trace};
 use serde::Serialize;
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// The race lab's result: one shared value, updated three ways.
@@ -105,7 +106,8 @@ impl Way {
 /// it, as `time.sleep(0)` does, and so does blocking on the lock, as `lock.acquire()` does.
 ///
 /// The threads are spawned on the current rayon pool, which the caller sizes to at least
-/// `threads`: a smaller pool runs some of them one after another and hides the race.
+/// `threads`: a smaller pool runs some of them one after another and hides the race. Every
+/// thread looks at `cancel` every [`CHECK_EVERY`] updates.
 pub fn race_lab(
     threads: u32,
     increments: u32,
@@ -113,35 +115,29 @@ pub fn race_lab(
     gil: bool,
     switch_ms: f64,
     clock: &dyn Clock,
-) -> RaceReport {
+    cancel: &Cancel,
+) -> Result<RaceReport, Cancelled> {
     let mut trace = Trace::new(clock.now_ms());
     let lanes: Vec<u32> = (0..threads)
         .map(|i| trace.add_lane(format!("thread {i}")))
         .collect();
-    let ways = Way::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, &way)| {
-            let lock = gil.then(|| Gil::new(switch_ms, clock));
-            let n = match way {
-                Way::Counter => increments,
-                _ => withdrawals,
-            };
-            let (result, spans) = race(way, threads, n, lock.as_ref(), clock);
-            for (thread, start, end) in spans {
-                trace.record(
-                    lanes[thread as usize],
-                    Some(i as u32),
-                    State::Running,
-                    start,
-                    end,
-                );
-            }
-            result
-        })
-        .collect();
+    let mut ways = Vec::new();
+    for (i, &way) in Way::ALL.iter().enumerate() {
+        let lock = gil.then(|| Gil::new(switch_ms, clock));
+        let n = match way {
+            Way::Counter => increments,
+            _ => withdrawals,
+        };
+        let (result, spans) = race(way, threads, n, lock.as_ref(), clock, cancel);
+        cancel.check()?;
+        for (thread, start, end) in spans {
+            let lane = lanes[thread as usize];
+            trace.record(lane, Some(i as u32), State::Running, start, end);
+        }
+        ways.push(result);
+    }
     trace.finish(clock.now_ms());
-    RaceReport {
+    Ok(RaceReport {
         threads,
         increments,
         withdrawals,
@@ -149,8 +145,11 @@ pub fn race_lab(
         switch_ms,
         ways,
         trace,
-    }
+    })
 }
+
+/// How many updates a racing thread makes between two looks at Stop.
+pub const CHECK_EVERY: u32 = 1024;
 
 /// A thread's hold on the GIL, if there is one, and the moves CPython makes with it.
 struct Holder<'a> {
@@ -199,6 +198,7 @@ fn race(
     n: u32,
     gil: Option<&Gil<'_>>,
     clock: &dyn Clock,
+    cancel: &Cancel,
 ) -> (RaceWay, Vec<(u32, f64, f64)>) {
     let total = u64::from(threads) * u64::from(n);
     // The counter starts at 0; the account holds exactly what the threads will withdraw.
@@ -214,6 +214,9 @@ fn race(
                 start_line.wait(clock);
                 let began = clock.now_ms();
                 let mut me = Holder::new(gil);
+                // The first to hold the GIL waits until the others queue for it, so that
+                // the race really is between all of them, not with threads still starting.
+                start_line.queued(gil, clock);
                 let withdraw = |me: &mut Holder<'_>| {
                     let balance = value.load(Ordering::Relaxed);
                     if balance >= 1 {
@@ -222,7 +225,10 @@ fn race(
                         value.store(new, Ordering::Relaxed);
                     }
                 };
-                for _ in 0..n {
+                for i in 0..n {
+                    if i % CHECK_EVERY == 0 && cancel.is_set() {
+                        break;
+                    }
                     match way {
                         Way::Counter => {
                             let v = value.load(Ordering::Relaxed);
@@ -280,6 +286,8 @@ fn race(
 /// the same time instead of one finishing before the next has woken up.
 struct StartLine {
     arrived: AtomicU32,
+    /// Whether a holder of the GIL has waited for the others to queue.
+    queued: AtomicBool,
     expected: u32,
     /// Stop waiting at this absolute time: a busy or undersized pool must never hang.
     give_up_ms: f64,
@@ -292,8 +300,22 @@ impl StartLine {
         let fits = rayon::current_num_threads() >= threads as usize;
         StartLine {
             arrived: AtomicU32::new(0),
+            queued: AtomicBool::new(false),
             expected: if fits { threads } else { 0 },
-            give_up_ms: clock.now_ms() + 100.0,
+            give_up_ms: clock.now_ms() + 200.0,
+        }
+    }
+
+    /// Under a GIL: once, hold on until every other racer has queued for it (at most until
+    /// the give-up time).
+    fn queued(&self, gil: Option<&Gil<'_>>, clock: &dyn Clock) {
+        let Some(gil) = gil else { return };
+        if self.queued.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let others = self.expected.saturating_sub(1) as usize;
+        while gil.waiting() < others && clock.now_ms() < self.give_up_ms {
+            std::hint::spin_loop();
         }
     }
 
@@ -353,7 +375,9 @@ mod tests {
     /// GIL would lose nothing here and fail.
     #[test]
     fn with_the_gil_only_the_bank_loses() {
-        let report = pool(4).install(|| race_lab(4, 100_000, 500, true, 1.0, &SystemClock));
+        let report = pool(4).install(|| {
+            race_lab(4, 100_000, 500, true, 1.0, &SystemClock, &Cancel::new()).expect("not stopped")
+        });
         check_report(&report, 4, 100_000, 500);
         assert_eq!(report.ways[0].lost, 0, "{:?}", report.ways[0]);
         assert!(report.ways[1].lost > 0, "{:?}", report.ways[1]);
@@ -364,15 +388,40 @@ mod tests {
     /// the threads, so that is not asserted here; the browser tests assert it).
     #[test]
     fn without_the_gil_the_lock_is_exact() {
-        let report = pool(4).install(|| race_lab(4, 100_000, 200, false, 5.0, &SystemClock));
+        let report = pool(4).install(|| {
+            race_lab(4, 100_000, 200, false, 5.0, &SystemClock, &Cancel::new())
+                .expect("not stopped")
+        });
         check_report(&report, 4, 100_000, 200);
         assert!(!report.gil);
+    }
+
+    /// Stop ends a long race at once: ten million additions per thread stop within a second.
+    #[test]
+    fn stop_ends_the_race() {
+        let cancel = Cancel::new();
+        let start = SystemClock.now_ms();
+        let out = std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                cancel.set();
+            });
+            pool(2).install(|| race_lab(2, 10_000_000, 1_000, true, 1.0, &SystemClock, &cancel))
+        });
+        assert!(out.is_err(), "the race ran to its end");
+        assert!(
+            SystemClock.now_ms() - start < 1_000.0,
+            "{} ms",
+            SystemClock.now_ms() - start
+        );
     }
 
     /// An undersized pool runs the racers in turn rather than hanging.
     #[test]
     fn a_small_pool_finishes() {
-        let report = pool(1).install(|| race_lab(3, 1_000, 50, true, 1.0, &SystemClock));
+        let report = pool(1).install(|| {
+            race_lab(3, 1_000, 50, true, 1.0, &SystemClock, &Cancel::new()).expect("not stopped")
+        });
         check_report(&report, 3, 1_000, 50);
         assert_eq!(report.ways[0].lost, 0);
     }

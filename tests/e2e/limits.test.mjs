@@ -1,0 +1,247 @@
+// Stop, freezes and hosts, end to end in Chromium: Stop ends every model at any instant
+// and no worker computes after it; nothing holds the page's thread past the limit by any
+// route; every model works from a host that serves .wasm with the wrong type; what the
+// user typed is kept and what a mode ignores is said; the headers are as strict as the
+// page allows.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ROOT, serve, launch, open, expectClean, waitForEnd, rows } from './harness.mjs';
+
+let server, wrongMime, browser;
+before(async () => {
+  server = await serve({ port: 8350 });
+  // A static host that serves WebAssembly as application/octet-stream.
+  const config = JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8'));
+  config.headers.push({ source: '**/*.wasm', headers: [{ key: 'Content-Type', value: 'application/octet-stream' }] });
+  wrongMime = await serve({ port: 8351, config });
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await wrongMime?.stop();
+});
+
+/** CPU time (user + system, ms) of every Chromium process on this machine. */
+function chromiumCpuMs() {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!/chrom/i.test(name)) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return (ticks * 1000) / hz;
+}
+
+/** CPU the browser burns over `ms`, as a share of one core. */
+async function cpuShare(ms) {
+  const a = chromiumCpuMs();
+  await new Promise((r) => setTimeout(r, ms));
+  return (chromiumCpuMs() - a) / ms;
+}
+
+/**
+ * Open `query`, start it with the Run button, and press Stop once `ready(page)` holds.
+ * Returns the Stop latency measured in the page (click to data-state=cancelled, ms).
+ */
+async function runAndStop(page, { afterMs = 0, busyFirst = true } = {}) {
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (window);
+    new MutationObserver(() => {
+      if (document.documentElement.dataset.state === 'cancelled') w.__cancelledAt ??= performance.now();
+    }).observe(document.documentElement, { attributes: true, attributeFilter: ['data-state'] });
+  });
+  await page.click('#run');
+  if (busyFirst) await page.waitForFunction(async () => (await import('./runners/registry.js')).busyWorkers().length > 0 || document.documentElement.dataset.state === 'running');
+  if (afterMs) await page.waitForTimeout(afterMs);
+  await page.evaluate(() => {
+    /** @type {any} */ (window).__stoppedAt = performance.now();
+    /** @type {any} */ (window).playground.stop();
+  });
+  assert.equal(await waitForEnd(page, 10_000), 'cancelled');
+  return page.evaluate(() => /** @type {any} */ (window).__cancelledAt - /** @type {any} */ (window).__stoppedAt);
+}
+
+/** Stop latency and CPU after Stop, by model, for the report. */
+const figures = {};
+after(() => console.log(`stop (ms) and CPU after stop (share of a core): ${JSON.stringify(figures)}`));
+
+for (const [name, query, afterMs] of [
+  ['sequential CPU', 'models=sequential&workload=cpu&tasks=4&cpu_ms=5000', 300],
+  ['asyncio mixed', 'models=asyncio&workload=mixed&tasks=4&io_ms=50&cpu_ms=2000', 500],
+  ['threading CPU, GIL off', 'models=threading&workload=cpu&tasks=4&cpu_ms=3000&threads=4&gil=off', 1500],
+  ['processes CPU', 'models=multiprocessing&workload=cpu&tasks=4&cpu_ms=3000&processes=2', 1000],
+  ['race lab, 64 threads', 'lab=race&threads=64&increments=10000000&gil=off', 2500],
+  ['isolation lab, 16 processes', 'lab=isolation&processes=16&increments=10000000&shared=on', 1500],
+]) {
+  /** Stop ends the run within 100 ms (measured in the page), and 150 ms later no worker of it computes. */
+  test(`Stop ends ${name} and nothing computes after it`, { timeout: 60_000 }, async () => {
+    const { page, problems, context } = await open(browser, `${server.url}?${query}`);
+    const ms = await runAndStop(page, { afterMs });
+    await page.waitForTimeout(150);
+    const share = await cpuShare(1000);
+    figures[name] = { stopMs: Number(ms.toFixed(1)), cpuAfter: Number(share.toFixed(2)) };
+    // The figure to meet is 100 ms; the bound leaves room for a loaded machine.
+    assert.ok(ms < 300, `Stop took ${ms} ms`);
+    assert.ok(share < 0.3, `the browser used ${(share * 100).toFixed(0)}% of a core in the second after Stop`);
+    assert.deepEqual(await page.evaluate(async () => (await import('./runners/registry.js')).busyWorkers()), []);
+    expectClean(problems);
+    await context.close();
+  });
+}
+
+/** Stop at once after Run, even before the run has started anything: it ends, and stays ended. */
+test('Stop right after Run ends the run before it starts', async () => {
+  for (const delay of [0, 10]) {
+    const { page, problems, context } = await open(browser, `${server.url}?workload=cpu&tasks=3&cpu_ms=2000&models=sequential`);
+    await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+    await page.evaluate((d) => {
+      window.playground.run();
+      setTimeout(window.playground.stop, d);
+    }, delay);
+    assert.equal(await waitForEnd(page, 10_000), 'cancelled');
+    // Nothing of the run goes on: no row, no redraw, no busy worker a second later.
+    await page.waitForTimeout(1000);
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.state), 'cancelled');
+    assert.deepEqual(await rows(page), []);
+    assert.deepEqual(await page.evaluate(async () => (await import('./runners/registry.js')).busyWorkers()), []);
+    expectClean(problems);
+    await context.close();
+  }
+});
+
+/** A sequential CPU run of 4 x 5 s no longer freezes the page: it runs in a worker, and the page answers at once. */
+test('sequential CPU work leaves the page responsive', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?workload=cpu&models=sequential&tasks=4&cpu_ms=5000`);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  await page.click('#run');
+  await page.waitForTimeout(500);
+  const lag = await page.evaluate(async () => {
+    let worst = 0;
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await new Promise((r) => setTimeout(r, 10));
+      worst = Math.max(worst, performance.now() - t - 10);
+    }
+    return worst;
+  });
+  assert.ok(lag < 100, `the page's loop was late by ${lag} ms during a sequential CPU run`);
+  await page.evaluate(() => window.playground.stop());
+  assert.equal(await waitForEnd(page), 'cancelled');
+  expectClean(problems);
+  await context.close();
+});
+
+/** Compare all and the sweep check the runs they really make: the freeze budget and every model's task limit. */
+test('Compare all and the sweep are held to every limit', async () => {
+  for (const [query, names] of [
+    ['compare=1&models=sequential&workload=io&tasks=8&cpu_ms=2000&run=1', /asyncio would hold the page's event loop for 8 x 2000 ms = 16\.0 s \(Compare all runs asyncio on CPU work\), 6\.0 s over the 10 s limit/],
+    ['compare=1&models=asyncio&tasks=10000&run=1', /tasks: 10000 is more than sequential runs/],
+  ]) {
+    const { page, problems, context } = await open(browser, `${server.url}?${query}`);
+    assert.equal(await waitForEnd(page), 'error');
+    assert.match(await page.locator('#error').textContent(), names);
+    assert.deepEqual(await rows(page), [], 'nothing ran');
+    expectClean(problems);
+    await context.close();
+  }
+  const { page, context } = await open(browser, `${server.url}?models=asyncio&tasks=10000`);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  await page.click('#sweep');
+  assert.equal(await waitForEnd(page), 'error');
+  assert.match(await page.locator('#error').textContent(), /tasks: 10000 is more than sequential runs/);
+  await context.close();
+});
+
+/** A host that serves .wasm as application/octet-stream: every model still runs. */
+test('every model runs from a host with the wrong WebAssembly MIME type', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await open(browser, `${wrongMime.url}?workload=io&tasks=4&io_ms=50&threads=4&processes=2&run=1`);
+  assert.equal(await waitForEnd(page, 90_000), 'done', await page.locator('#error').textContent());
+  assert.deepEqual([...new Set((await rows(page)).map((r) => r.model))].sort(), ['asyncio', 'multiprocessing', 'sequential', 'threading']);
+  // The browser warns that it compiles from bytes instead of streaming: a warning, not an error.
+  expectClean(problems);
+  await context.close();
+});
+
+/** What the user typed stays: an unknown model stays checked and named beside the field, and nothing runs until it is gone. */
+test('an unknown model stays in the form, named, and blocks the run', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?models=sequential,python&run=1`);
+  assert.equal(await waitForEnd(page), 'error');
+  assert.match(await page.locator('#error').textContent(), /models: "python" is not a choice/);
+  assert.equal(await page.locator('[data-param=models] input[value=python]').isChecked(), true, 'kept in the form');
+  assert.match(await page.locator('[data-param=models] .field-error').textContent(), /python/);
+  await page.click('#run');
+  assert.equal(await waitForEnd(page), 'error', 'Run does not quietly run without it');
+  assert.deepEqual(await rows(page), []);
+  await page.locator('[data-param=models] input[value=python]').uncheck();
+  await page.click('#run');
+  assert.equal(await waitForEnd(page), 'done');
+  expectClean(problems);
+  await context.close();
+});
+
+/** A parameter a mode does not use is named in a notice, not dropped without a word. */
+test('a lab with Compare all is named as not used', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?compare=1&lab=race&tasks=2&io_ms=20&cpu_ms=20&processes=2&repeat=1&run=1`);
+  assert.equal(await waitForEnd(page, 90_000), 'done');
+  assert.match(await page.locator('#notice').textContent(), /lab is not used: Compare all runs every model, without a lab/);
+  expectClean(problems);
+  await context.close();
+});
+
+/**
+ * Thousands of bad parameters (a URL longer than a server takes, so through the page's own
+ * parser): a few messages and a count, quickly, not megabytes of text; and a long run of
+ * them in a URL a server does take is shown the same way.
+ */
+test('error text is capped', async () => {
+  const { page, context } = await open(browser, server.url);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const got = await page.evaluate(async () => {
+    const { parse, errorText } = await import('./params.js');
+    const bad = Array.from({ length: 12_500 }, (_, i) => `bad${i}=1`).join('&');
+    const t0 = performance.now();
+    const text = errorText(parse(bad));
+    return { length: text.length, ms: performance.now() - t0, tail: text.slice(-40) };
+  });
+  assert.ok(got.length < 5000, `${got.length} characters`);
+  assert.match(got.tail, /And 12492 more\./);
+  assert.ok(got.ms < 1000, `${got.ms} ms`);
+  await context.close();
+  const bad = Array.from({ length: 300 }, (_, i) => `b${i}=1`).join('&');
+  const long = await open(browser, `${server.url}?${bad}&run=1`);
+  assert.equal(await waitForEnd(long.page), 'error');
+  const text = await long.page.locator('#error').textContent();
+  assert.ok(text.length < 5000, `${text.length} characters`);
+  assert.match(text, /And 292 more\./);
+  await long.context.close();
+});
+
+/** The strict headers: frame-ancestors, base-uri and form-action set; no blob: workers; the rayon helper's init is the current form. */
+test('the headers are strict and the threads build logs no deprecation', async () => {
+  const res = await fetch(server.url);
+  const csp = res.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /frame-ancestors /);
+  assert.match(csp, /base-uri 'none'/);
+  assert.match(csp, /form-action 'none'/);
+  assert.doesNotMatch(csp, /blob:/);
+  const dist = join(ROOT, 'dist/_headers');
+  assert.ok(existsSync(dist));
+  assert.match(readFileSync(dist, 'utf8'), /frame-ancestors 'self' https:/);
+  const helper = readdirSync(join(ROOT, 'www/pkg/threads/snippets')).map((d) => join(ROOT, 'www/pkg/threads/snippets', d, 'src/workerHelpers.no-bundler.js')).find(existsSync);
+  assert.ok(helper);
+  const code = readFileSync(helper, 'utf8');
+  assert.match(code, /pkg\.default\(\{ module_or_path: data\.module, memory: data\.memory \}\)/);
+  assert.doesNotMatch(code, /createObjectURL/, 'pool threads start from the helper\'s own URL, not a blob:');
+});
