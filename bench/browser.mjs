@@ -98,11 +98,11 @@ export async function loadAndCosts(browser, base, opts) {
   try {
     const ready = await readyMs(page);
     const costs = await page.evaluate(async ({ poolSizes, roundTrips, transfers }) => {
-      const { request, stopHosts } = await import('./runners/threading.js');
-      const { MSG, waitFor } = await import('./workers/protocol.js');
-      const { startWorker, stopWorker } = await import('./workers/registry.js');
+      const { request, stop: stopHosts } = await import('./runners/threading.js');
+      const { MSG, waitFor } = await import('./shared/protocol.js');
+      const { startWorker, stopWorker } = await import('./runners/registry.js');
       const { engine } = await import('./engine.js');
-      const { nowMs } = await import('./clock.js');
+      const { nowMs } = await import('./shared/clock.js');
       const { wasm, itersPerMs } = await engine();
 
       // The kernel once the page has settled: five fresh calibrations, and how long
@@ -119,8 +119,8 @@ export async function loadAndCosts(browser, base, opts) {
       for (const n of poolSizes) {
         stopHosts();
         const t = performance.now();
-        const { answer, spawn } = await request(n, { type: MSG.threadsSum, n: 1 });
-        pools[n] = { totalMs: performance.now() - t, hostMs: spawn ? spawn.t1 - spawn.t0 : NaN, threads: answer.threads };
+        const { answer, ready, fresh } = await request(n, `threads=${n}&tasks=${n}`, { type: MSG.threadsSum, n: 1 });
+        pools[n] = { totalMs: performance.now() - t, hostMs: fresh ? ready.t1 - ready.t0 : NaN, threads: answer.threads };
       }
       stopHosts();
 
@@ -139,7 +139,7 @@ export async function loadAndCosts(browser, base, opts) {
         const mine = ++id;
         const reply = waitFor(worker, MSG.processCount, { id: mine });
         const t = performance.now();
-        worker.postMessage({ type: MSG.processCount, id: mine, n: 0 });
+        worker.postMessage({ type: MSG.processCount, id: mine, index: 0, n: 0 });
         await reply;
         if (i >= 20) rtt.push(performance.now() - t);
       }

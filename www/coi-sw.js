@@ -13,6 +13,13 @@
 
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+// A page loaded past this worker (a forced reload) asks to come back under it: take it over,
+// then navigate it to itself, a navigation this worker serves.
+self.addEventListener('message', (event) => {
+  const client = event.source;
+  if (event.data !== 'playground:coi:reload' || !(client instanceof WindowClient)) return;
+  event.waitUntil(self.clients.claim().then(() => client.navigate(client.url)));
+});
 
 /** The headers the dev server sends (serve.json); the embed document also gets DIP. */
 const ISOLATION = {

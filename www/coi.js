@@ -7,12 +7,14 @@
  * - Already isolated (the dev server, a host with `_headers`): nothing to do.
  * - No service workers (plain http on another host, some private modes): nothing to do;
  *   threads stay off with their reason (engine.js) and every other model works.
- * - At most ONE automatic reload in a row (a sessionStorage flag, cleared once a load is
- *   isolated), and only when this load is not controlled by the worker: a load the worker
- *   controls that is still not isolated is one a reload cannot fix, and so is a load right
- *   after an automatic reload that is still not controlled, so there is never a reload
- *   loop. A forced reload (Ctrl+Shift+R) bypasses the worker: that load is not controlled,
- *   the worker is active, and one reload brings it back under the worker.
+ * - At most ONE automatic reload in a row, and only when this load is not controlled by the
+ *   worker: a load the worker controls that is still not isolated is one a reload cannot
+ *   fix, and so is a load that comes within RELOAD_WINDOW_MS of an automatic reload and is
+ *   still not controlled (sessionStorage keeps when the last one was), so there is never a
+ *   reload loop. A forced reload (Ctrl+Shift+R) later on bypasses the worker: that load is
+ *   not controlled, the worker is active, and it comes back under the worker once more. (A
+ *   flag cleared once isolated would not do: the switch to an isolated page's browsing
+ *   context group hands a forced reload the storage from before the switch.)
  *
  * `window.coiReady` resolves with what happened once no reload is coming; main.js waits for
  * it, so nothing runs (and nothing is posted to an embedding page) on a load about to be
@@ -21,6 +23,8 @@
 (() => {
   // Per document, so several embeds of one site on a course page each get their one reload.
   const KEY = `concurrency-playground:coi-reloaded:${location.pathname}${location.search}`;
+  /** A load this soon after an automatic reload, still not under the worker, gives up. */
+  const RELOAD_WINDOW_MS = 10_000;
   /** How long to wait for the worker before carrying on without it. */
   const GIVE_UP_MS = 5000;
   const script = /** @type {HTMLScriptElement} */ (document.currentScript);
@@ -34,20 +38,12 @@
     };
   });
 
-  if (window.crossOriginIsolated) {
-    // The reload, if there was one, worked: a later forced reload may reload once again.
-    try {
-      sessionStorage.removeItem(KEY);
-    } catch {
-      // No storage: there is no flag either.
-    }
-    return done('isolated');
-  }
+  if (window.crossOriginIsolated) return done('isolated');
   if (!window.isSecureContext || !('serviceWorker' in navigator)) return done('no-service-worker');
   const sw = navigator.serviceWorker;
   let reloaded;
   try {
-    reloaded = sessionStorage.getItem(KEY) === '1';
+    reloaded = Date.now() - Number(sessionStorage.getItem(KEY) ?? 0) < RELOAD_WINDOW_MS;
   } catch {
     // Storage blocked (a third-party iframe where third-party cookies are blocked, a
     // sandboxed frame): no loop guard, and no service worker either, so stop here.
@@ -66,16 +62,17 @@
   }
 
   let settled = false;
-  const reload = () => {
+  /** @param {() => void} [how] how to reload (by default, location.reload) */
+  const reload = (how = () => location.reload()) => {
     if (settled) return;
     settled = true;
     try {
-      sessionStorage.setItem(KEY, '1');
+      sessionStorage.setItem(KEY, String(Date.now()));
     } catch {
       return done('no-storage');
     }
     document.documentElement.dataset.coi = 'reloading';
-    location.reload();
+    how();
   };
   const giveUp = (/** @type {string} */ why) => {
     if (settled) return;
@@ -83,13 +80,16 @@
     done(why);
   };
   // The worker claims this page when it activates (clients.claim), which fires controllerchange.
-  sw.addEventListener('controllerchange', reload);
+  sw.addEventListener('controllerchange', () => reload());
   registering.then(
     (registration) => {
       // Playwright's serviceWorkers: 'block' resolves with nothing.
       if (!registration) return giveUp('register-failed');
-      // Active already, but this load bypassed it (a forced reload): reload under it.
-      if (registration.active) reload();
+      // Active already, but this load bypassed it (a forced reload, Ctrl+Shift+R): the
+      // worker takes this page over and navigates it to itself, under the worker. A reload
+      // from here would not do: Chromium keeps bypassing the worker when it reloads a page
+      // that a forced reload loaded.
+      if (registration.active) reload(() => registration.active?.postMessage('playground:coi:reload'));
     },
     (e) => giveUp(`register-failed: ${e instanceof Error ? e.message : e}`),
   );

@@ -70,7 +70,7 @@ const withoutAborts = (problems) => problems.filter((p) => !/^request failed: .*
 const IO_ALL = '?workload=io&tasks=4&io_ms=100&threads=4&processes=2&run=1';
 const THREADS_CPU = '?models=sequential,threading&workload=cpu&tasks=4&cpu_ms=40&threads=4&run=1';
 
-let browser, tmp, plain, headed, parent, sub, subHeaded;
+let browser, tmp, plain, headed, strict, parent, sub, subHeaded;
 before(async () => {
   assert.ok(existsSync(join(DIST, 'index.html')), 'dist/ is missing: run `npm run dist` (npm test does)');
   tmp = mkdtempSync(join(tmpdir(), 'playground-hosting-'));
@@ -106,10 +106,17 @@ window.send = (message) => frame.contentWindow.postMessage(message, '*');
   cpSync(DIST, join(tmp, 'site/course/playground'), { recursive: true });
   cpSync(join(DIST, 'favicon.ico'), join(tmp, 'site/favicon.ico'));
   execFileSync(process.execPath, [join(ROOT, 'scripts/headers.mjs'), join(tmp, 'sub_headers'), '/course/playground/']);
+  // The deployment an instructor makes for their course site, here the course page's origin:
+  // FRAME_ANCESTORS names the pages that may embed the playground (docs/embedding.md).
+  execFileSync(process.execPath, [join(ROOT, 'scripts/headers.mjs'), join(tmp, 'course_headers')], {
+    env: { ...process.env, FRAME_ANCESTORS: "'self' http://localhost:8322" },
+  });
 
   browser = await launch();
   plain = await serve({ dir: DIST, port: 8320, config: PLAIN });
-  headed = await serve({ dir: DIST, port: 8321, config: headersConfig(join(DIST, '_headers')) });
+  headed = await serve({ dir: DIST, port: 8321, config: headersConfig(join(tmp, 'course_headers')) });
+  // The same deployment as built by default (any HTTPS site may embed it, no http one).
+  strict = await serve({ dir: DIST, port: 8325, config: headersConfig(join(DIST, '_headers')) });
   parent = await serve({ dir: join(tmp, 'course'), port: 8322, config: null });
   // serve, with cleanUrls off, only maps "/" to an index; static hosts map every folder.
   const folder = [{ source: '/course/playground', destination: '/course/playground/index.html' }];
@@ -118,7 +125,7 @@ window.send = (message) => frame.contentWindow.postMessage(message, '*');
 });
 after(async () => {
   await browser?.close();
-  for (const s of [plain, headed, parent, sub, subHeaded]) await s?.stop();
+  for (const s of [plain, headed, strict, parent, sub, subHeaded]) await s?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -172,8 +179,8 @@ test('(a) no headers and no service worker: threads off with the reason, the res
 test('(a) the one-reload guard holds: no second automatic reload', { timeout: 120_000 }, async () => {
   const { page, problems, context } = await open(browser, 'about:blank');
   const search = '?models=sequential,asyncio&workload=io&tasks=2&io_ms=50&run=1';
-  // As if this tab had reloaded once already and the worker still could not isolate it.
-  await page.addInitScript((key) => sessionStorage.setItem(key, '1'), `concurrency-playground:coi-reloaded:/${search}`);
+  // As if this tab had just reloaded automatically and the worker still could not isolate it.
+  await page.addInitScript((key) => sessionStorage.setItem(key, String(Date.now())), `concurrency-playground:coi-reloaded:/${search}`);
   const nav = await gotoCounting(page, plain.url + search);
   assert.equal(await settle(page), 'done');
   await page.waitForTimeout(1500);
@@ -193,7 +200,9 @@ test('(a) a forced reload on a host without headers gets threads back', { timeou
   const nav = await gotoCounting(page, plain.url + search);
   assert.equal(await settle(page), 'done');
   assert.equal(nav.count, 2, 'isolated after one reload');
-  // Later in the session: Shift+Reload, which bypasses the worker.
+  // Later in the session (past the window in which a reload that did not help gives up):
+  // Shift+Reload, which bypasses the worker.
+  await page.waitForTimeout(10_500);
   const cdp = await context.newCDPSession(page);
   await cdp.send('Page.reload', { ignoreCache: true });
   assert.equal(await settle(page), 'done');
@@ -305,6 +314,18 @@ test('(c) embedded cross-site with Document-Isolation-Policy: isolated, threadin
  * Messages from the parent: malformed ones are ignored and counted, nothing in them reaches
  * the page; a well-formed {type: 'run'} starts a run.
  */
+/** frame-ancestors holds: a page that is not on the deployment's list cannot embed it. */
+test('(c) a course page not named in FRAME_ANCESTORS cannot embed the playground', { timeout: 60_000 }, async () => {
+  const course = await open(browser, `http://localhost:8322/?src=${encodeURIComponent(`${strict.url}embed.html`)}`);
+  await course.page.waitForTimeout(2500);
+  const violations = course.problems.filter((p) => /frame-ancestors|Refused to frame/i.test(p));
+  const frame = course.page.frames().find((f) => f !== course.page.mainFrame());
+  const loaded = frame ? await frame.evaluate(() => document.documentElement.dataset.state ?? '').catch(() => '') : '';
+  assert.equal(loaded, '', 'the playground did not load inside the page');
+  assert.ok(violations.length > 0, 'the browser refused to frame it');
+  await course.context.close();
+});
+
 test('(c) the embed ignores malformed messages and obeys a well-formed run', { timeout: 120_000 }, async () => {
   const course = await openCourse(`${headed.url}embed.html?models=sequential,asyncio&workload=io&tasks=2&io_ms=50`, 'http://localhost:8322/');
   await course.waitFor((m) => m.type === 'ready', 'ready');
@@ -349,7 +370,8 @@ test('(c) embedded cross-site from a host with no headers: threads off, the rest
     assert.ok(models.includes('threading'));
   } else {
     assert.equal(ready.threads, false);
-    assert.match(ready.threadsReason, /^Threads are off/);
+    assert.match(ready.threadsReason, /^Threads are off in this embedded view/);
+    assert.match(ready.threadsReason, /Open the playground in its own tab/, 'students are told what they can do');
     assert.deepEqual([...new Set(models)], ['sequential', 'asyncio', 'multiprocessing']);
   }
   assert.equal((await course.messages()).filter((m) => m.type === 'ready').length, 1, 'one ready: no run was thrown away by a reload');
