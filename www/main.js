@@ -173,6 +173,7 @@ async function main() {
     freeze.hidden = block === 0;
     freeze.textContent = `asyncio runs its CPU work on this page's own event loop: no other task of the loop runs for about ${(block / 1000).toFixed(1)} s while it computes${parsed.params.yieldMs > 0 ? `, except every ${parsed.params.yieldMs} ms when it yields` : ''}. That is the lesson (Stop still works).`;
     void python.show(query, parsed.params);
+    if (!parsed.errors.length) controller.prepare(query, parsed.params.compare ? 'compare' : 'run');
     return query;
   }
 

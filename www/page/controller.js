@@ -74,6 +74,21 @@ export class Controller {
   }
 
   /**
+   * Get ready for the scenario in idle time, as it is edited: spare workers to make its
+   * processes (and the baseline's) from at once. Nothing when it is not valid.
+   * @param {string} query @param {Action} action
+   */
+  prepare(query, action) {
+    let processes = 0;
+    try {
+      processes = core().plan(query, action, this.o.caps.cores).processes;
+    } catch {
+      return;
+    }
+    import('../runners/processes.js').then(({ keepSpares }) => keepSpares(processes + 1));
+  }
+
+  /**
    * How long the scenario would hold the page's loop, ms (0 when it is not valid).
    * @param {string} query @param {Action} action
    */

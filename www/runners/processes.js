@@ -3,20 +3,29 @@
  * Starting a process: a module worker (`workers/process.js`) that instantiates its own copy
  * of the plain build from a module the page compiled once, and warms its kernel up. The
  * baseline and multiprocessing both start their workers here.
+ *
+ * Like CPython's `forkserver`, which keeps a server process that has imported everything
+ * and forks each new process from it, the page keeps a few spare workers that have loaded
+ * their script and the glue, started in idle time. A new process is a spare made into a
+ * process: its own instance and memory, made when asked for. That is a real start of a new
+ * process, and what a cold pool counts; what it does not count is the worker's script
+ * loading, done ahead, as forkserver's imports are.
  */
 import { MSG, waitFor, errorMessage } from '../shared/protocol.js';
-import { startWorker } from './registry.js';
+import { startWorker, stopWorker, renameWorker, isLive } from './registry.js';
 
 const PROCESS_URL = new URL('../workers/process.js', import.meta.url);
 const WASM_URL = new URL('../pkg/plain/concurrency_playground_bg.wasm', import.meta.url);
+
+/** How long a process warms its kernel up before CPU work, at least, ms. */
+export const WARM_UP_MS = 10;
 
 /** @type {Promise<WebAssembly.Module> | null} */
 let compiled = null;
 
 /**
  * The plain build, compiled once on the page and posted to every process: compiling is
- * shared (engines also share the compiled code), instantiating is each process's own, so a
- * process still pays for its worker, its JS import and its instance and memory.
+ * shared (engines also share the compiled code), instantiating is each process's own.
  *
  * Streaming compilation needs the host to serve `.wasm` as `application/wasm`; a host that
  * does not (some static hosts serve `application/octet-stream`) gets the module compiled
@@ -41,30 +50,93 @@ export function compiledModule() {
   return compiled;
 }
 
+/** The role of a spare worker in the registry. */
+const SPARE = 'spare process';
+
+/** @typedef {{worker: Worker, loaded: Promise<number>}} Spare a worker and when its script had loaded */
+
+/** @type {Spare[]} spares, oldest first */
+const spares = [];
+/** How many spares to keep. */
+let wanted = 0;
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let refilling;
+
+/** A new spare worker: its script and the glue load now, its instance is made later. */
+function spare() {
+  const worker = startWorker(PROCESS_URL, SPARE);
+  const loaded = waitFor(worker, MSG.processLoaded).then((m) => /** @type {number} */ (m.at));
+  loaded.catch(() => {
+    const i = spares.findIndex((s) => s.worker === worker);
+    if (i >= 0) spares.splice(i, 1);
+    stopWorker(worker);
+  });
+  return { worker, loaded };
+}
+
+/** Start missing spares, one per idle moment, so the page never stalls making them. */
+function refill() {
+  clearTimeout(refilling);
+  refilling = undefined;
+  // A spare someone else terminated (a fault: every worker goes) is gone.
+  const alive = spares.filter((s) => isLive(s.worker));
+  spares.splice(0, spares.length, ...alive);
+  if (spares.length >= wanted) return;
+  const idle = /** @type {any} */ (globalThis).requestIdleCallback ?? ((/** @type {() => void} */ f) => setTimeout(f, 50));
+  refilling = setTimeout(() =>
+    idle(() => {
+      if (spares.length < wanted) spares.push(spare());
+      refill();
+    }),
+  );
+}
+
+/**
+ * Keep `n` spare workers ready (started in idle time), so that up to `n` processes start at
+ * once: the page asks for as many as its scenario's pool.
+ * @param {number} n
+ */
+export function keepSpares(n) {
+  wanted = Math.max(0, n);
+  while (spares.length > wanted) {
+    const s = /** @type {Spare} */ (spares.shift());
+    stopWorker(s.worker);
+  }
+  refill();
+}
+
+/** Terminate the spares (a fault: start clean); they come back in idle time. */
+export function stopSpares() {
+  for (const s of spares.splice(0)) stopWorker(s.worker);
+  refill();
+}
+
 /**
  * @typedef {object} Started
  * @property {Worker} worker
- * @property {number} spawnedAt when `new Worker` was called (absolute ms)
- * @property {Promise<{t0: number, t1: number, speed: number}>} ready its ready message
+ * @property {number} spawnedAt when the process was asked for (absolute ms)
+ * @property {boolean} spare whether it was made from a spare worker
+ * @property {Promise<{t0: number, tInstance: number, t1: number, speed: number}>} ready its ready message
  */
 
 /**
  * Start a process under `role` (e.g. "process 3") from `module`, warming its kernel up for
- * `warmUpMs` (0: not at all, for work that does not compute).
+ * `warmUpMs` (0: not at all, for work that does not compute): from a spare if there is one,
+ * else from a new worker.
  * @param {string} role @param {WebAssembly.Module} module @param {number} warmUpMs
  * @param {AbortSignal} [signal]
  * @returns {Started}
  */
 export function startProcess(role, module, warmUpMs, signal) {
   const spawnedAt = performance.timeOrigin + performance.now();
-  const worker = startWorker(PROCESS_URL, role);
+  const from = spares.shift();
+  const worker = from?.worker ?? startWorker(PROCESS_URL, role);
+  if (from) renameWorker(worker, role);
   const ready = waitFor(worker, MSG.processReady, { signal }).catch((e) => {
     throw e instanceof DOMException ? e : new Error(`${role}: ${errorMessage(e).replace(/^process: /, '')}`);
   });
   ready.catch(() => {});
   worker.postMessage({ type: MSG.processInit, module, warmUpMs });
-  return { worker, spawnedAt, ready };
+  refill();
+  return { worker, spawnedAt, spare: !!from, ready };
 }
-
-/** How long a process warms its kernel up before CPU work, ms. */
-export const WARM_UP_MS = 60;

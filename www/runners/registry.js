@@ -20,6 +20,14 @@ export function startWorker(url, role) {
   return worker;
 }
 
+/**
+ * Give a live worker a new role (a spare made into a process).
+ * @param {Worker} worker @param {string} role
+ */
+export function renameWorker(worker, role) {
+  if (live.has(worker)) live.set(worker, role);
+}
+
 /** @param {Worker} worker */
 export function stopWorker(worker) {
   worker.terminate();
@@ -40,6 +48,11 @@ export function setBusy(worker, isBusy) {
 /** Terminate every worker whose role starts with `prefix` (all when empty). */
 export function stopAll(prefix = '') {
   for (const [worker, role] of live) if (role.startsWith(prefix)) stopWorker(worker);
+}
+
+/** Whether `worker` is live (started and not terminated). @param {Worker} worker */
+export function isLive(worker) {
+  return live.has(worker);
 }
 
 /** @returns {string[]} roles of the live workers */

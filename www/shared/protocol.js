@@ -17,6 +17,7 @@ export const MSG = Object.freeze({
   // From whichever thread panicked, on the host's BroadcastChannel: {message}.
   threadsPanic: 'playground:threads:panic',
   // A process: its own instance of the plain build, one task at a time.
+  processLoaded: 'playground:process:loaded',
   processInit: 'playground:process:init',
   processReady: 'playground:process:ready',
   processTask: 'playground:process:task',

@@ -6,7 +6,9 @@
  * it (the `fork` + import a Python process pays for), warms its kernel up (engines compile
  * per instance and per thread), then answers messages:
  *
- * - `processInit` {module | moduleUrl, warmUpMs?} -> `processReady` {t0, t1, speed}
+ * - on start, once its script and the glue are loaded: `processLoaded` {at}
+ * - `processInit` {module | moduleUrl, warmUpMs?} -> `processReady` {t0, tInstance, t1, speed}:
+ *   `t0` the init received, `tInstance` its own instance made, `t1` warmed up
  * - `processTask` {id, query, index, itersPerMs} -> `processResult` {id, index, receivedAt,
  *   sentAt, spans, iters, payload, checksum, counter}
  * - `processCount` {id, index, n, shared?} -> `processCount` {id, index, receivedAt, sentAt,
@@ -107,8 +109,9 @@ async function onInit(data) {
     return;
   }
   loaded = true;
+  const tInstance = nowMs();
   const speed = warmUpMs > 0 ? glue.warmUp(warmUpMs, 4 * warmUpMs) : 0;
-  scope.postMessage({ type: MSG.processReady, t0, t1: nowMs(), speed });
+  scope.postMessage({ type: MSG.processReady, t0, tInstance, t1: nowMs(), speed });
 }
 
 /**
@@ -260,3 +263,6 @@ scope.addEventListener('message', (/** @type {MessageEvent} */ ev) => {
 });
 
 scope.addEventListener('messageerror', () => reportError('a message could not be deserialized'));
+
+// Loaded: the page may keep this worker as a spare, to make a process of it at once.
+scope.postMessage({ type: MSG.processLoaded, at: nowMs() });
