@@ -24,7 +24,7 @@
   // Per document, so several embeds of one site on a course page each get their one reload.
   const KEY = `concurrency-playground:coi-reloaded:${location.pathname}${location.search}`;
   /** A load this soon after an automatic reload, still not under the worker, gives up. */
-  const RELOAD_WINDOW_MS = 10_000;
+  const RELOAD_WINDOW_MS = 10 * 1000;
   /** How long to wait for the worker before carrying on without it. */
   const GIVE_UP_MS = 5000;
   const script = /** @type {HTMLScriptElement} */ (document.currentScript);
