@@ -25,8 +25,13 @@ use std::task::{Context, Poll, Waker};
 
 /// An event loop, as a task sees it.
 pub trait EventLoop: Clock {
+    /// Wait until absolute time `deadline` (epoch ms); other tasks run meanwhile.
+    fn sleep_until(&self, deadline: f64) -> Wake;
+
     /// Wait `ms` milliseconds; other tasks run meanwhile (`await asyncio.sleep(ms / 1000)`).
-    fn sleep(&self, ms: f64) -> Wake;
+    fn sleep(&self, ms: f64) -> Wake {
+        self.sleep_until(self.now_ms() + ms.max(0.0))
+    }
 
     /// Let every other ready task run once (`await asyncio.sleep(0)`); in a browser the page
     /// paints and handles input too.
@@ -295,8 +300,7 @@ mod native {
     }
 
     impl EventLoop for NativeLoop {
-        fn sleep(&self, ms: f64) -> Wake {
-            let deadline = self.now_ms() + ms.max(0.0);
+        fn sleep_until(&self, deadline: f64) -> Wake {
             TIMERS.with(|t| t.borrow_mut().sleep_until(deadline))
         }
 

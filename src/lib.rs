@@ -31,9 +31,12 @@ pub mod event_loop;
 pub mod gil;
 pub mod lag;
 pub mod models;
+mod names;
 pub mod params;
 pub mod python;
 pub mod task;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod test_support;
 pub mod trace;
 pub mod workload;
 

@@ -11,22 +11,13 @@
 //! that takes, and how long it may hold the page's event loop ([`Params::loop_block_ms`]).
 //! The page and the workers read these figures from here; nothing re-states them.
 
+use crate::names::named;
 use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 /// The kind of work each task does.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    VariantNames,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, EnumString, IntoStaticStr, VariantArray, VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Workload {
@@ -38,17 +29,9 @@ pub enum Workload {
     Mixed,
 }
 
+named!(Workload);
+
 impl Workload {
-    /// Every value, in page order.
-    pub const ALL: &'static [Workload] = <Workload as VariantArray>::VARIANTS;
-    /// Every value's URL name, in page order.
-    pub const NAMES: &'static [&'static str] = <Workload as VariantNames>::VARIANTS;
-
-    /// The name used in URLs and data attributes.
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
-
     /// Milliseconds of I/O wait per task under these parameters.
     pub fn io_ms(self, p: &Params) -> u32 {
         match self {
@@ -67,18 +50,8 @@ impl Workload {
 }
 
 /// The ways of running the tasks that the playground compares.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    VariantNames,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, EnumString, IntoStaticStr, VariantArray, VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Model {
@@ -92,17 +65,9 @@ pub enum Model {
     Multiprocessing,
 }
 
+named!(Model);
+
 impl Model {
-    /// Every value, in page order.
-    pub const ALL: &'static [Model] = <Model as VariantArray>::VARIANTS;
-    /// Every value's URL name, in page order.
-    pub const NAMES: &'static [&'static str] = <Model as VariantNames>::VARIANTS;
-
-    /// The name used in URLs and data attributes.
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
-
     /// The most tasks this model runs in one go.
     ///
     /// asyncio scales to thousands of sleeping tasks; the others run one task per thread,
@@ -121,18 +86,8 @@ impl Model {
 }
 
 /// A lab replaces the timing run with a small experiment about shared state.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    VariantNames,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, EnumString, IntoStaticStr, VariantArray, VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Lab {
@@ -144,17 +99,9 @@ pub enum Lab {
     Isolation,
 }
 
+named!(Lab);
+
 impl Lab {
-    /// Every value, in page order.
-    pub const ALL: &'static [Lab] = <Lab as VariantArray>::VARIANTS;
-    /// Every value's URL name, in page order.
-    pub const NAMES: &'static [&'static str] = <Lab as VariantNames>::VARIANTS;
-
-    /// The name used in URLs.
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
-
     /// The one model a lab is about.
     pub fn model(self) -> Option<Model> {
         match self {
@@ -166,7 +113,16 @@ impl Lab {
 }
 
 /// What the page is asked to do with a scenario; each asks for its own runs and checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, EnumString, IntoStaticStr)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    EnumString,
+    IntoStaticStr
+)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Action {

@@ -156,15 +156,8 @@ fn post(which: fn(&mut State) -> &mut Option<Channel>, serve: fn()) -> bool {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JsLoop;
 
-impl Clock for JsLoop {
-    fn now_ms(&self) -> f64 {
-        PerformanceClock.now_ms()
-    }
-}
-
 impl EventLoop for JsLoop {
-    fn sleep(&self, ms: f64) -> Wake {
-        let deadline = self.now_ms() + ms.max(0.0);
+    fn sleep_until(&self, deadline: f64) -> Wake {
         LOOP.with(|l| {
             let mut state = l.borrow_mut();
             let wake = state.timers.sleep_until(deadline);
@@ -226,5 +219,12 @@ impl EventLoop for JsLoop {
             serve_breath();
         }
         wake
+    }
+}
+
+/// The loop's clock is the page's (or the worker's) own.
+impl Clock for JsLoop {
+    fn now_ms(&self) -> f64 {
+        PerformanceClock.now_ms()
     }
 }

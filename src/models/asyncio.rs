@@ -33,28 +33,19 @@ pub async fn run<L: EventLoop + ?Sized>(
         progress.tick(trace_ref, lp.now_ms());
     }))
     .await;
-    let mut trace = trace.into_inner();
-    trace.finish(lp.now_ms());
-    trace
+    Trace::closed(trace, lp.now_ms())
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::event_loop::{block_on, NativeLoop};
-    use crate::params::parse_query;
-    use crate::trace::State;
-
-    fn kernel() -> Kernel {
-        crate::workload::test_kernel()
-    }
+    use crate::test_support::*;
 
     /// I/O tasks overlap their waits: 8 waits of 40 ms end in far less than 320 ms, all
     /// waiting at once.
     #[test]
     fn io_waits_overlap() {
-        let p = parse_query("workload=io&tasks=8&io_ms=40").params;
-        let t = block_on(run(&p, kernel(), &NativeLoop, &Progress::none()));
+        let t = run_natively!(run, "workload=io&tasks=8&io_ms=40");
         assert!(t.problems().is_empty(), "{:?}", t.problems());
         assert_eq!(t.max_overlap(State::IoWait), 8);
         assert!(t.wall_ms < 8.0 * 40.0 / 2.0, "{}", t.wall_ms);
@@ -64,8 +55,7 @@ mod tests {
     /// blocked meanwhile.
     #[test]
     fn cpu_work_holds_the_loop() {
-        let p = parse_query("workload=cpu&tasks=3&cpu_ms=10").params;
-        let t = block_on(run(&p, kernel(), &NativeLoop, &Progress::none()));
+        let t = run_natively!(run, "workload=cpu&tasks=3&cpu_ms=10");
         assert_eq!(t.max_overlap(State::Running), 1);
         assert!(t.time_in(State::Blocked) > 10.0, "{t:?}");
     }
@@ -74,8 +64,7 @@ mod tests {
     /// while another task computes is late, and says so.
     #[test]
     fn mixed_waits_overlap_computing_does_not() {
-        let p = parse_query("workload=mixed&tasks=4&io_ms=20&cpu_ms=10").params;
-        let t = block_on(run(&p, kernel(), &NativeLoop, &Progress::none()));
+        let t = run_natively!(run, "workload=mixed&tasks=4&io_ms=20&cpu_ms=10");
         assert_eq!(t.max_overlap(State::IoWait), 4);
         assert_eq!(t.max_overlap(State::Running), 1);
         assert!(t.wall_ms >= 20.0 + 4.0 * 10.0 - 1.0, "{}", t.wall_ms);
@@ -84,8 +73,7 @@ mod tests {
     /// With yield_ms, CPU tasks take turns: their running spans interleave.
     #[test]
     fn yielding_interleaves_the_tasks() {
-        let p = parse_query("workload=cpu&tasks=2&cpu_ms=10&yield_ms=2").params;
-        let t = block_on(run(&p, kernel(), &NativeLoop, &Progress::none()));
+        let t = run_natively!(run, "workload=cpu&tasks=2&cpu_ms=10&yield_ms=2");
         let order: Vec<u32> = t
             .spans
             .iter()

@@ -43,8 +43,7 @@ pub async fn run_task<L: EventLoop + ?Sized>(
     let lane = trace.borrow_mut().lane("process");
     let spec = TaskSpec::from_params(params, kernel);
     let checksum = run_on_loop(index, lane, &spec, lp.now_ms(), &trace, lp).await;
-    let mut trace = trace.into_inner();
-    trace.finish(lp.now_ms());
+    let trace = Trace::closed(trace, lp.now_ms());
     TaskResult {
         trace,
         payload: payload(params.payload_kb, checksum),
@@ -246,9 +245,7 @@ mod tests {
     use crate::params::parse_query;
     use std::sync::mpsc;
 
-    fn kernel() -> Kernel {
-        crate::workload::test_kernel()
-    }
+    use crate::workload::test_kernel as kernel;
 
     /// One task in a process waits, then computes, with absolute times, and sends back the
     /// payload it was asked for.

@@ -238,9 +238,7 @@ mod tests {
     use crate::params::Workload;
     use crate::trace::Span;
 
-    fn kernel() -> Kernel {
-        crate::workload::test_kernel()
-    }
+    use crate::workload::test_kernel as kernel;
 
     fn now_ms() -> f64 {
         SystemClock.now_ms()
