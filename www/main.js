@@ -207,6 +207,8 @@ async function main() {
       results: () => controller.results.map(({ trace, ...r }) => r),
       traces: () => controller.results.map((r) => r.trace),
       shown: () => shown,
+      /** How busy the machine was in the last run: its slowest noise probe, as a share of the calibrated speed. */
+      probe: () => controller.probe,
       /** The kernel's calibrated speed (0 until the calibration after load is done). */
       get itersPerMs() {
         return itersPerMs;
