@@ -18,7 +18,7 @@ test('Compare all with two busy loops on both cores: no verdict contradicts CPyt
   process.once('exit', () => hogs.forEach((h) => h.kill('SIGKILL')));
   try {
     const { page, problems, context } = await open(
-      browser,
+      env.browser,
       `${env.server.url}?compare=1&tasks=8&io_ms=200&cpu_ms=200&threads=8&processes=2&gil=on&repeat=3&run=1`,
     );
     assert.equal(await waitForEnd(page, 360_000), 'done', await page.locator('#error').textContent());

@@ -306,6 +306,7 @@ export function busyReason(r, o) {
   if (r.workload === 'io') return '';
   const pct = (/** @type {number} */ v) => `${Math.round(v * 100)}%`;
   if (o.probe != null && o.probe < BUSY_PROBE) return `your machine was busy (the kernel ran at ${pct(o.probe)} of its calibrated speed between rounds)`;
-  if (r.speedRatio != null && r.speedRatio < SLOW_CONTEXT) return `your machine was busy (a ${r.model} worker computed at ${pct(r.speedRatio)} of its calibrated speed)`;
+  const context = r.model === 'asyncio' ? "asyncio's thread (the page's)" : `a ${r.model} worker`;
+  if (r.speedRatio != null && r.speedRatio < SLOW_CONTEXT) return `your machine was busy (${context} computed at ${pct(r.speedRatio)} of its calibrated speed)`;
   return '';
 }
