@@ -125,7 +125,8 @@ export async function runModel(model, ctx, round = 0) {
  * Run a plan step by step. Each row's speedup is over the sequential run of its own round
  * and workload, which every round runs first.
  * @param {{steps: Step[], threads: number, processes: number}} plan
- * @param {{itersPerMs: number, caps: Capabilities, signal: AbortSignal, onTrace: (t: Trace) => void}} base
+ * @param {{itersPerMs: number, caps: Capabilities, signal: AbortSignal, onTrace: (t: Trace, step: Step) => void}} base
+ *   `onTrace` hears each partial trace with the step it belongs to
  * @param {PlanHooks} hooks
  * @returns {Promise<Result[]>}
  */
@@ -140,7 +141,14 @@ export async function runPlan(plan, base, hooks) {
     if (base.signal.aborted) throw stopped();
     if (hooks.skip(step.model) || unavailable.has(step.model)) continue;
     hooks.onStart(i, step);
-    const ctx = { ...base, query: step.query, params: parse(step.query).params, threads: plan.threads, processes: plan.processes };
+    const ctx = {
+      ...base,
+      onTrace: (/** @type {Trace} */ t) => base.onTrace(t, step),
+      query: step.query,
+      params: parse(step.query).params,
+      threads: plan.threads,
+      processes: plan.processes,
+    };
     /** @type {Result[]} */
     let rows;
     try {

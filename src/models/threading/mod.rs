@@ -88,6 +88,11 @@ pub fn run_tasks_live(
     for label in lanes(params, threads) {
         trace.add_lane(label);
     }
+    if let (Some(ring), Some(s)) = (live, startup) {
+        for lane in 0..threads as u32 {
+            ring.push(lane, None, State::Spawn, s.asked_ms, s.ready_ms, false);
+        }
+    }
     let gil = params
         .gil
         .then(|| Gil::new(f64::from(params.switch_ms), clock));
@@ -456,12 +461,19 @@ mod tests {
     }
 
     /// The live ring gets every span of the trace as it is measured (the trace's spans, in
-    /// absolute time), and open spans for the waits and the computing no GIL interrupts.
+    /// absolute time, the pool's start-up included), and open spans for the waits and the
+    /// computing no GIL interrupts.
     #[test]
     fn live_ring_gets_every_span() {
         for (workload, gil) in [(Workload::Mixed, true), (Workload::Mixed, false)] {
             let ring = SpanRing::new();
             let params = scenario(workload, 3, gil);
+            let asked_ms = now_ms();
+            // With the GIL on, the pool was started for this run: its start-up is live too.
+            let startup = gil.then_some(Startup {
+                asked_ms,
+                ready_ms: asked_ms + 1.0,
+            });
             let trace = pool(3)
                 .install(|| {
                     run_tasks_live(
@@ -470,7 +482,7 @@ mod tests {
                         now_ms(),
                         &SystemClock,
                         &Cancel::new(),
-                        None,
+                        startup,
                         Some(&ring),
                     )
                 })
