@@ -73,6 +73,37 @@ export function raceSummary(lab) {
 }
 
 /**
+ * The race lab's lesson at a glance: how many withdrawals the unlocked bank account lost,
+ * large, with the Python that loses them and whether the GIL was on.
+ * @param {RaceLab} lab
+ */
+function raceHeadline(lab) {
+  const bank = lab.ways.find((w) => w.way === 'bank');
+  if (!bank) return null;
+  const total = lab.threads * lab.withdrawals;
+  const box = el('div', `lab-headline${bank.lost > 0 ? ' lost' : ''}`);
+  const big = el('p', 'lab-big');
+  big.append(el('strong', undefined, `${formatCount(bank.lost)} of ${formatCount(total)}`), ` withdrawals lost, with the GIL ${lab.gil ? 'on' : 'off'}`);
+  const how = el('p');
+  const code = (/** @type {string} */ t) => el('code', undefined, t);
+  how.append(
+    `${lab.threads} threads each called `,
+    code('withdraw(1)'),
+    ` ${formatCount(lab.withdrawals)} times on one shared account with no lock. `,
+    code('withdraw()'),
+    ' checks the balance, then waits (',
+    code('time.sleep(0)'),
+    ' lets go of the GIL) before it writes the new balance: meanwhile other threads withdraw, and the write undoes their withdrawals. The GIL lets one thread run at a time; it does not keep the others out between a check and a write. ',
+    code('with lock:'),
+    ' (a ',
+    code('threading.Lock'),
+    ') around the check and the write does.',
+  );
+  box.append(big, how);
+  return box;
+}
+
+/**
  * What the isolation lab's numbers say.
  * @param {IsolationLab} lab
  */
@@ -101,6 +132,8 @@ export function renderLab(root, result) {
   root.replaceChildren();
   if (result.variant === 'race') {
     const lab = /** @type {RaceLab} */ (result.lab);
+    const headline = raceHeadline(lab);
+    if (headline) root.append(headline);
     const rows = lab.ways.map((w) => [
       WAY_NAMES[w.way] ?? w.way,
       formatCount(w.expected),
