@@ -19,7 +19,7 @@ import { RunPicture, focusOf, roundOf, pictureHeading } from './views/picture.js
 import { explain } from './views/explain.js';
 import { renderResults } from './views/results.js';
 import { summarize } from './views/summary.js';
-import { WORKLOAD_NAMES } from './views/format.js';
+import { WORKLOAD_NAMES, formatMs, formatSpeedup } from './views/format.js';
 import { messageLog, postToParent, startEmbed } from './embed.js';
 
 /** @typedef {import('./shared/types.js').Result} Result */
@@ -164,6 +164,18 @@ async function main() {
     $('results-section').hidden = !has || isLab();
   }
 
+  /**
+   * Say what a run found, once it is over, for screen readers (the picture says it to the
+   * eye): each row's time and speedup, in the order measured.
+   * @param {Result[]} results
+   */
+  function announce(results) {
+    const words = summarize(results)
+      .filter((r) => !r.latest.lab)
+      .map((r) => `${r.label}: ${formatMs(r.wallMs)}${r.speedup != null ? `, ${formatSpeedup(r.speedup)}` : ''}`);
+    $('results-announce').textContent = words.length ? `Results. ${words.join('; ')}.` : '';
+  }
+
   /** On a narrow screen the results are below the form: bring them into view as a run starts. */
   function revealResults() {
     if (!matchMedia('(max-width: 959px)').matches) return;
@@ -208,6 +220,7 @@ async function main() {
         last = { action, params: parsed.params, rounds: plan?.rounds ?? 1 };
         picked = null;
         running = null;
+        $('results-announce').textContent = '';
         refreshResults([]);
         drawPicture();
         revealResults();
@@ -251,7 +264,10 @@ async function main() {
         return { point: chart.point, counts };
       },
     },
-    onDone: (results, query) => postToParent('results', { query, results: results.map(({ trace, ...r }) => r) }),
+    onDone: (results, query) => {
+      announce(results);
+      postToParent('results', { query, results: results.map(({ trace, ...r }) => r) });
+    },
   });
 
   /** Validate, show the freeze note and refresh the script; the URL is left as it is. */

@@ -139,3 +139,38 @@ test('a phone: 44 px tap targets, and a run brings its results into view', async
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+/** The Python panel's tabs: arrow keys move between them, Enter keeps the focus on the tab, the script box takes focus, and the whole script can be shown. */
+test('Python tabs: arrow keys and Enter keep the keyboard, the whole script shows', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?models=sequential,asyncio,threading`);
+  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  await page.waitForFunction(() => (document.getElementById('python-code')?.textContent ?? '').includes('python3'));
+  await page.focus('#python-tab-sequential');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'python-tab-asyncio');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'python-tab-asyncio');
+  assert.equal(await page.getAttribute('#python-tab-asyncio', 'aria-selected'), 'true');
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'python-tab-threading');
+  await page.waitForFunction(() => (document.getElementById('python-code')?.textContent ?? '').includes('import threading'));
+  assert.match(await page.locator('#python-how').textContent(), /threading way/);
+  assert.equal(await page.getAttribute('#python-code-box', 'tabindex'), '0');
+  const box = page.locator('#python-code-box');
+  const before = await box.evaluate((e) => e.clientHeight);
+  await page.click('#expand-python');
+  const after = await box.evaluate((e) => ({ client: e.clientHeight, scroll: e.scrollHeight }));
+  assert.ok(after.client >= after.scroll - 1 && after.client > before, `the whole script shows: ${JSON.stringify({ before, after })}`);
+  expectClean(problems);
+  await context.close();
+});
+
+/** The race lab's how-to names its own file and what it prints, not a timing script's. */
+test('the race lab Python how-to is the lab\'s', async () => {
+  const { page, problems, context } = await open(browser, `${server.url}?lab=race&gil=on&threads=4`);
+  await page.waitForFunction(() => (document.getElementById('python-how')?.textContent ?? '').includes('race_lab.py'));
+  assert.match(await page.locator('#python-how').textContent(), /threading\.Lock/);
+  assert.match(await page.locator('#python-how').textContent(), /CPython 3\.10 or later/);
+  expectClean(problems);
+  await context.close();
+});

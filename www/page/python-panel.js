@@ -153,7 +153,9 @@ export class PythonPanel {
   /** @private @param {KeyboardEvent} e */
   onKey(e) {
     const models = this.shown?.models ?? [];
-    const i = models.indexOf(this.model);
+    // From the tab that has the focus (it may not be the selected one).
+    const focused = /** @type {HTMLElement} */ (e.target).closest?.('[role=tab]');
+    const i = models.indexOf(/** @type {HTMLElement | null} */ (focused)?.dataset.model ?? this.model);
     if (i < 0 || models.length < 2) return;
     const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: models.length - 1 }[e.key];
     if (to === undefined) return;

@@ -38,6 +38,13 @@ function table(rows, head, caption) {
   return t;
 }
 
+/** A table in a box that scrolls sideways on a narrow screen, never the page. @param {HTMLElement} t */
+function wrap(t) {
+  const box = el('div', 'table-wrap');
+  box.append(t);
+  return box;
+}
+
 /**
  * What the race lab's numbers say, in words, sentence by sentence.
  * @param {RaceLab} lab
@@ -142,7 +149,7 @@ export function renderLab(root, result) {
       formatMs(w.ms),
     ]);
     const caption = `${lab.threads} threads: ${formatCount(lab.increments)} additions and ${formatCount(lab.withdrawals)} withdrawals each, GIL ${lab.gil ? 'on' : 'off'}`;
-    root.append(table(rows, ['way', 'expected', 'final', 'lost', 'time'], caption));
+    root.append(wrap(table(rows, ['way', 'expected', 'final', 'lost', 'time'], caption)));
     for (const s of raceSummary(lab)) root.append(el('p', 'lab-summary', s));
   } else {
     const lab = /** @type {IsolationLab} */ (result.lab);
@@ -151,7 +158,7 @@ export function renderLab(root, result) {
       ...lab.perProcess.map((v, i) => [`process ${i}, its own copy`, formatCount(v)]),
     ];
     if (lab.sharedCounter !== null) rows.push(['shared Value (with a lock)', `${formatCount(lab.sharedCounter)} of ${formatCount(lab.expectedIfShared)}`]);
-    root.append(table(rows, ['counter', 'value'], `${lab.processes} processes, each adding to a counter`));
+    root.append(wrap(table(rows, ['counter', 'value'], `${lab.processes} processes, each adding to a counter`)));
     for (const s of isolationSummary(lab)) root.append(el('p', 'lab-summary', s));
   }
 }

@@ -245,6 +245,7 @@ function caption(root, item) {
   title.append(' ', el('span', 'picture-figures', figures));
   const parts = [title];
   const x = item.explanation;
+  if (item.running) parts.push(el('p', 'word-line', 'Drawn as it runs; what it shows, once it ends.'));
   if (x && !item.running) {
     const line = (/** @type {string} */ label, /** @type {string} */ text, cls = '') => {
       const p = el('p', `word-line${cls}`);
