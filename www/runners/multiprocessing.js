@@ -182,8 +182,8 @@ class Run {
  */
 function outcome(out, variant, label, workers, ctx) {
   const { tasks, payloadKb } = ctx.params;
-  const parts = [`${tasks} results x ${payloadKb} KiB`, `messages ${fmt(out.ipcMs)} ms in all`];
-  if (out.spawnMedianMs != null) parts.push(`a process took ${fmt(out.spawnMedianMs)} ms to start (median)`);
+  const parts = [`sending ${tasks} results of ${payloadKb} KiB back took ${fmt(out.ipcMs)} ms in all`];
+  if (out.spawnMedianMs != null) parts.push(`starting a process took about ${fmt(out.spawnMedianMs)} ms`);
   return { variant, label, trace: out.trace, workers, note: parts.join('; ') };
 }
 

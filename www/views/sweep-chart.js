@@ -20,7 +20,7 @@ export function sweepChart(root, tableEl, counts, keys, cores, workloadName) {
   /** @type {Map<string, (number|null)[]>} */
   const speedups = new Map(keys.map((k) => [k, counts.map(() => null)]));
   const chart = draw(root, counts, keys, speedups, cores);
-  const key = legend(counts, speedups, workloadName);
+  let key = legend(counts, speedups, workloadName);
   root.append(key);
   table(tableEl, counts, speedups, workloadName);
   return {
@@ -28,7 +28,9 @@ export function sweepChart(root, tableEl, counts, keys, cores, workloadName) {
     point(k, i, speedup) {
       /** @type {(number|null)[]} */ (speedups.get(k))[i] = speedup;
       chart.setData(data(counts, speedups));
-      key.replaceWith(legend(counts, speedups, workloadName));
+      const next = legend(counts, speedups, workloadName);
+      key.replaceWith(next);
+      key = next;
       table(tableEl, counts, speedups, workloadName);
     },
   };

@@ -17,7 +17,7 @@ export const STATE_LABELS = /** @type {Record<string, string>} */ ({
   gil_held: 'holding the GIL',
   spawn: 'starting up',
   ipc: 'messaging',
-  blocked: 'blocked / loop late',
+  blocked: 'blocked: the loop is busy',
 });
 
 /**
