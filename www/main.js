@@ -111,6 +111,9 @@ async function main() {
       explanation: r.lab ? null : explain(r, explainOptions(round)),
       selected: r === picked,
       running: false,
+      // Start-up the row does not count (a thread pool started for the run) is left out of
+      // the picture, so it does not stretch every model's time axis.
+      skipMs: Math.max(0, r.trace.wall_ms - r.wallMs),
     }));
     if (running && !picked && running.step.round === focus.round && running.step.workload === focus.workload) {
       items.push({

@@ -29,7 +29,34 @@ import { el } from './dom.js';
  * @property {Explanation|null} explanation
  * @property {boolean} selected  the row picked in the results table
  * @property {boolean} running   still running (a live trace)
+ * @property {number} [skipMs]   start-up at the trace's start that the result does not count
+ *   (a thread pool started for the run): the picture starts after it, so every timeline's
+ *   0 is when its model's own work began
  */
+
+/** Traces moved to their work's start, made once per trace and skip. @type {WeakMap<Trace, {skip: number, trace: Trace}>} */
+const moved = new WeakMap();
+
+/**
+ * `trace` from `skipMs` on: spans shifted back by it, those over before it left out, so an
+ * uncounted start-up does not stretch the shared time axis. The same trace when there is
+ * nothing to skip.
+ * @param {Trace} trace @param {number} [skipMs]
+ * @returns {Trace}
+ */
+export function fromWorkStart(trace, skipMs = 0) {
+  if (!(skipMs > 0.5)) return trace;
+  const known = moved.get(trace);
+  if (known && known.skip === skipMs) return known.trace;
+  const spans = [];
+  for (const s of trace.spans) {
+    if (s.end_ms <= skipMs) continue;
+    spans.push({ ...s, start_ms: Math.max(0, s.start_ms - skipMs), end_ms: s.end_ms - skipMs });
+  }
+  const out = { ...trace, origin_ms: trace.origin_ms + skipMs, wall_ms: Math.max(0, trace.wall_ms - skipMs), spans };
+  moved.set(trace, { skip: skipMs, trace: out });
+  return out;
+}
 
 /** The tallest a lane is in the picture: small multiples, so several fit on a screen. */
 const LANE_H = 15;
@@ -126,7 +153,7 @@ export class RunPicture {
         this.figures.delete(key);
       }
     }
-    const t1 = sharedEnd(items.map((i) => i.trace));
+    const t1 = sharedEnd(items.map((i) => fromWorkStart(i.trace, i.skipMs)));
     /** @type {{item: Item, timeline: Timeline}[]} */
     const drawn = [];
     for (const item of items) {
@@ -149,7 +176,7 @@ export class RunPicture {
     }
     const labelW = Math.max(...drawn.map(({ item, timeline }) => timeline.labelWidth(item.trace)));
     for (const { item, timeline } of drawn) {
-      timeline.render(item.trace, { title: item.title, t1, labelW });
+      timeline.render(fromWorkStart(item.trace, item.skipMs), { title: item.title, t1, labelW });
     }
     /** @type {Set<string>} */
     const present = new Set();
@@ -168,17 +195,18 @@ export class RunPicture {
    * @private
    */
   scene(width) {
-    const t1 = sharedEnd(this.items.map((i) => i.trace));
+    const t1 = sharedEnd(this.items.map((i) => fromWorkStart(i.trace, i.skipMs)));
     const parts = [];
     let height = 0;
     for (const item of this.items) {
       const tl = this.figures.get(item.key)?.timeline;
       if (!tl) continue;
-      const m = layout(item.trace, width, this.legend, { measure: tl.measurer(), t1, labelW: tl.labelW, maxLaneH: LANE_H });
+      const trace = fromWorkStart(item.trace, item.skipMs);
+      const m = layout(trace, width, this.legend, { measure: tl.measurer(), t1, labelW: tl.labelW, maxLaneH: LANE_H });
       const head = new Scene(width, 24);
       const figures = [item.wallMs != null ? formatMs(item.wallMs) : 'still running', item.speedup != null ? formatSpeedup(item.speedup) : ''].filter(Boolean).join(', ');
       head.text('text', PAD, 12, `${item.title}: ${figures}`, 13, 'left', true);
-      parts.push({ head, lanes: lanesScene(m, item.trace), axis: axisScene(m), h: m.height });
+      parts.push({ head, lanes: lanesScene(m, trace), axis: axisScene(m), h: m.height });
       height += 24 + m.height + AXIS_H + 8;
     }
     const sc = new Scene(width, Math.max(height, 40));
@@ -257,6 +285,9 @@ function caption(root, item) {
     if (x.agrees) here.append(' ', el('strong', `agrees agrees-${x.status}`, `(${x.agrees})`));
     parts.push(here);
     if (x.why) parts.push(line('Why', x.why));
+  }
+  if (item.skipMs != null && item.skipMs > 0.5 && !item.running) {
+    parts.push(el('p', 'word-line muted', `Before this, starting the thread pool took ${formatMs(item.skipMs)}: the browser's cost of making workers, not Python's, so not counted.`));
   }
   root.replaceChildren(...parts);
 }
