@@ -28,13 +28,21 @@ async function violations(page) {
 
 for (const scheme of ['light', 'dark']) {
   /** The first view, before anything runs, in light and dark. */
-  test(`axe: no violations on first load (${scheme})`, async () => {
+  test(`axe: no violations on first load and after a run (${scheme})`, async () => {
     const { page, problems, context } = await open(browser, server.url);
     await page.emulateMedia({ colorScheme: scheme });
     await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
     assert.deepEqual(await violations(page), []);
     // The advanced settings, opened.
     await page.click('details.advanced > summary');
+    assert.deepEqual(await violations(page), []);
+    // After a run: the picture, its legend with the states this run did not have (dimmed,
+    // still readable), the results in words.
+    await page.fill('#p-tasks', '3');
+    await page.fill('#p-io_ms', '60');
+    await page.click('#run');
+    assert.equal(await waitForEnd(page, 60_000), 'done');
+    assert.ok((await page.locator('.timeline-legend li.absent').count()) > 0, 'a state is absent from an I/O run');
     assert.deepEqual(await violations(page), []);
     expectClean(problems);
     await context.close();
