@@ -133,6 +133,15 @@ test('a phone: 44 px tap targets, and a run brings its results into view', async
       .map((e) => `${e.tagName.toLowerCase()}#${e.id || e.textContent?.trim().slice(0, 20)} ${Math.round(e.getBoundingClientRect().height)} px`),
   );
   assert.deepEqual(small, []);
+  // With 44 px targets the first view still holds the presets, the basic settings, Run and the way to the rest.
+  for (const sel of ['#presets li:last-child a', '[data-param=models] .checks', '#run', 'details.advanced > summary']) {
+    const box = await page.$eval(sel, (e) => {
+      const r = e.getBoundingClientRect();
+      const bar = document.querySelector('.run-bar')?.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, covered: e.closest('.run-bar') ? false : !!bar && r.bottom > bar.top && r.top < bar.bottom };
+    });
+    assert.ok(box.top >= 0 && box.bottom <= 844 && !box.covered, `${sel} is not in the first view: ${JSON.stringify(box)}`);
+  }
   await page.tap('#compare');
   await page.waitForFunction(() => document.documentElement.dataset.state === 'running');
   await page.waitForFunction(() => {

@@ -127,7 +127,10 @@ export class RunPicture {
   /** No picture: the empty state. */
   clear() {
     this.items = [];
-    for (const f of this.figures.values()) f.fig.remove();
+    for (const f of this.figures.values()) {
+      f.timeline.destroy();
+      f.fig.remove();
+    }
     this.figures.clear();
     this.head.hidden = true;
     this.legendEl.hidden = true;
@@ -149,6 +152,7 @@ export class RunPicture {
     const keep = new Set(items.map((i) => i.key));
     for (const [key, f] of this.figures) {
       if (!keep.has(key)) {
+        f.timeline.destroy();
         f.fig.remove();
         this.figures.delete(key);
       }

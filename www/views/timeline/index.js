@@ -159,9 +159,20 @@ export class Timeline {
     }
     if (typeof matchMedia !== 'undefined') {
       this.scheme = matchMedia('(prefers-color-scheme: dark)');
-      this.scheme.addEventListener('change', () => this.schedule());
+      this.onScheme = () => this.schedule();
+      this.scheme.addEventListener('change', this.onScheme);
     }
     this.clear();
+  }
+
+  /** Let go of everything that would keep this timeline alive once its root is gone. */
+  destroy() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.resizer?.disconnect();
+    if (this.onScheme) this.scheme?.removeEventListener('change', this.onScheme);
+    this.trace = null;
+    this.model = null;
   }
 
   /**
