@@ -19,21 +19,31 @@
  *   task: number, state: number, open: number, startMs: number, endMs: number}} Layout
  */
 
+/**
+ * Entries written to the ring so far: read it before sending a run, and the run's spans are
+ * those from here on, however soon its threads start writing.
+ * @param {WebAssembly.Memory} memory @param {Layout} layout
+ */
+export function ringHead(memory, layout) {
+  return Atomics.load(new Int32Array(memory.buffer), layout.head >> 2) >>> 0;
+}
+
 /** The most spans a live picture holds; past it, the rest shows when the run ends. */
 const MAX_SPANS = 20_000;
 
 export class LiveSpans {
   /**
-   * A reader of the ring from its current head on: what is already there is an earlier run's.
+   * A reader of the ring from entry `from` on: what came before is an earlier run's.
    * @param {WebAssembly.Memory} memory the host's shared memory
    * @param {Layout} layout where the ring is in it
    * @param {string[]} states the schema's states, in order (a slot holds an index)
+   * @param {number} [from] the ring's head before the run was sent (ringHead); now by default
    */
-  constructor(memory, layout, states) {
+  constructor(memory, layout, states, from = ringHead(memory, layout)) {
     this.memory = memory;
     this.layout = layout;
     this.states = states;
-    this.cursor = Atomics.load(this.ints(), layout.head >> 2) >>> 0;
+    this.cursor = from >>> 0;
     /** @type {Span[]} finished spans, ms since `origin` */
     this.spans = [];
     /** @type {Map<number, {span: Span, absStart: number}>} each lane's span begun and not yet ended */

@@ -16,7 +16,7 @@ import { nowMs } from '../shared/clock.js';
 import { Unavailable, threadsFailed } from '../capabilities.js';
 import { startWorker, stopWorker, setBusy } from './registry.js';
 import { WARM_UP_MS } from './processes.js';
-import { LiveSpans } from './live-spans.js';
+import { LiveSpans, ringHead } from './live-spans.js';
 import { schema } from '../engine.js';
 
 /** How often the live picture of a threading run is read and drawn, ms. */
@@ -121,7 +121,7 @@ function raiseStop(r) {
  * @param {object} message
  * @param {AbortSignal} [signal]
  * @param {number} [timeoutMs]
- * @param {(started: {lanes: string[]}, ready: Ready, originMs: number) => void} [onStarted]
+ * @param {(started: {lanes: string[], from: number}, ready: Ready, originMs: number) => void} [onStarted]
  *   told when the host begins the run (just before it blocks), with where the run's trace
  *   will start: when the pool was asked for if this request started it, else when sent
  */
@@ -165,8 +165,11 @@ export async function request(threads, query, message, signal, timeoutMs = 0, on
     const sentAt = nowMs();
     if (onStarted) {
       const r = ready;
+      // Where this run's live spans begin: the host may write the first before the page
+      // hears that it started.
+      const from = r.live ? ringHead(r.memory, r.live) : 0;
       waitFor(h.worker, MSG.threadsStarted, { id }).then(
-        (started) => onStarted(started, r, fresh ? Math.min(asked, sentAt) : sentAt),
+        (started) => onStarted({ ...started, from }, r, fresh ? Math.min(asked, sentAt) : sentAt),
         () => {},
       );
     }
@@ -210,10 +213,10 @@ export async function run(ctx) {
   /** @type {ReturnType<typeof setInterval> | undefined} */
   let drawing;
   let over = false;
-  /** @type {(started: {lanes: string[]}, ready: Ready, origin: number) => void} */
-  const live = ({ lanes }, ready, origin) => {
+  /** @type {(started: {lanes: string[], from: number}, ready: Ready, origin: number) => void} */
+  const live = ({ lanes, from }, ready, origin) => {
     if (!ready.live || over || ctx.signal.aborted) return;
-    const reader = new LiveSpans(ready.memory, ready.live, schema().states);
+    const reader = new LiveSpans(ready.memory, ready.live, schema().states, from);
     drawing = setInterval(() => {
       reader.read(origin);
       ctx.onTrace(reader.trace(origin, nowMs(), lanes));
