@@ -183,6 +183,8 @@ export class Timeline {
    *   several timelines share one scale
    */
   render(trace, { title, t1, labelW } = {}) {
+    // The same picture again (a live run redraws its neighbours' figures): nothing to do.
+    if (trace === this.trace && t1 === this.t1 && labelW === this.labelW && (title === undefined || title === this.title)) return;
     if (trace !== this.trace) this.focus = null;
     this.trace = trace;
     this.t1 = t1;
