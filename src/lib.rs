@@ -17,6 +17,7 @@
 //! - [`gil`]: a real GIL, with CPython's forced switching;
 //! - [`cancel`]: Stop, as threads see it;
 //! - [`lag`]: the event-loop lag meter;
+//! - [`live`]: spans as they happen, in a ring another agent sharing the memory reads;
 //! - [`python`]: the runnable Python script for a scenario, from templates.
 //!
 //! **The models**, [`models`]: sequential, asyncio, threading (and the race lab),
@@ -30,6 +31,7 @@ pub mod clock;
 pub mod event_loop;
 pub mod gil;
 pub mod lag;
+pub mod live;
 pub mod models;
 mod names;
 pub mod params;

@@ -13,6 +13,10 @@ use strum::{IntoStaticStr, VariantArray, VariantNames};
 /// The label of the lane that shows the page's event-loop lag, in every trace that has one.
 pub const LAG_LANE: &str = "event loop lag";
 
+/// The label of the lane that shows who holds the GIL, in a threading trace with the GIL on:
+/// one [`State::GilHeld`] span per turn, whose `task` is the task that held it.
+pub const GIL_LANE: &str = "GIL";
+
 /// Lateness shorter than this is not worth a `blocked` mark on the timeline, ms.
 pub const MIN_BLOCKED_MS: f64 = 0.5;
 
@@ -28,6 +32,8 @@ pub enum State {
     IoWait,
     /// Ready to compute, waiting for the global interpreter lock.
     GilWait,
+    /// Holding the global interpreter lock (on the GIL lane only): one span per turn.
+    GilHeld,
     /// Starting a thread pool or a process.
     Spawn,
     /// Sending arguments to a process or receiving its result.

@@ -108,7 +108,7 @@ test('each runner is its model alone: no runner imports another model\'s runner'
 const pageJs = () => files('www', /\.js$/).filter((f) => !f.startsWith('www/vendor/'));
 
 test('span states are named in Rust and in one table of words (views/timeline/interact.js), nowhere else', () => {
-  const states = ['io_wait', 'gil_wait', 'spawn', 'ipc', 'blocked', 'running'];
+  const states = ['io_wait', 'gil_wait', 'gil_held', 'spawn', 'ipc', 'blocked', 'running'];
   const bad = [];
   for (const f of pageJs().filter((f) => f !== 'www/views/timeline/interact.js')) {
     read(f)

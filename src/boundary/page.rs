@@ -11,7 +11,7 @@ use crate::lag::{heartbeat, Lag, LagStats, BEAT_MS};
 use crate::models::multiprocessing::{self as mp, PoolRun as CorePoolRun, Reply, Spread};
 use crate::models::{asyncio, sequential};
 use crate::params::{self, Action, Lab, Model, ParamSpec, Workload, LIMITS};
-use crate::trace::{Progress, State, Trace, LAG_LANE};
+use crate::trace::{Progress, State, Trace, GIL_LANE, LAG_LANE};
 use futures_util::future::{abortable, AbortHandle, Aborted};
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
@@ -38,12 +38,15 @@ struct SchemaView {
     states: &'static [&'static str],
     lag_lane: &'static str,
     lag_state: &'static str,
+    gil_lane: &'static str,
+    gil_state: &'static str,
     beat_ms: f64,
 }
 
 /// Everything the page needs of the schema, from the one place it is defined: each
 /// parameter (name, label, unit, help, kind, group, range, default), the limits, the names
-/// of the models, workloads, labs and span states, and the lag lane's label.
+/// of the models, workloads, labs and span states, and the labels of the lag lane and the
+/// GIL lane with the states of their spans.
 #[wasm_bindgen]
 pub fn schema() -> Result<JsValue, JsError> {
     let params = params::SCHEMA
@@ -63,6 +66,8 @@ pub fn schema() -> Result<JsValue, JsError> {
         states: State::NAMES,
         lag_lane: LAG_LANE,
         lag_state: State::Blocked.name(),
+        gil_lane: GIL_LANE,
+        gil_state: State::GilHeld.name(),
         beat_ms: BEAT_MS,
     })
 }

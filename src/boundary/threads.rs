@@ -3,7 +3,9 @@
 //!
 //! Stop reaches the pool through shared memory: [`cancel_address`] is where the flag lives
 //! in this build's `WebAssembly.Memory`, which the host shares with the page; the page
-//! raises it with `Atomics.store` while the host is blocked in a run.
+//! raises it with `Atomics.store` while the host is blocked in a run. The spans of a run
+//! travel the other way the same way: every thread writes them to a ring ([`live_spans`])
+//! that the page reads while the host is blocked.
 
 #[cfg(feature = "test-hooks")]
 use super::armed_panic;
@@ -11,6 +13,7 @@ use super::js_loop::PerformanceClock;
 use super::{kernel, scenario, to_js};
 use crate::cancel::Cancel;
 use crate::clock::Clock;
+use crate::live::SpanRing;
 use crate::models::threading::{self, race, Startup};
 use crate::params::Model;
 use std::sync::OnceLock;
@@ -19,6 +22,25 @@ pub use wasm_bindgen_rayon::init_thread_pool;
 
 /// Stop, for the run in progress; raised by the page through the shared memory.
 static CANCEL: Cancel = Cancel::new();
+
+/// The spans of the run in progress, as each thread measures them; read by the page
+/// through the shared memory.
+static LIVE: SpanRing = SpanRing::new();
+
+/// Where the ring of live spans lies in this build's memory: byte addresses and offsets
+/// (`{head, slots, capacity, slotBytes, seq, lane, task, state, open, startMs, endMs}`).
+#[wasm_bindgen(js_name = liveSpans)]
+pub fn live_spans() -> Result<JsValue, JsError> {
+    to_js(&LIVE.layout())
+}
+
+/// The lanes a threading run of `query` on this pool has, in order: the threads, then the
+/// GIL's lane when it has one.
+#[wasm_bindgen(js_name = threadingLanes)]
+pub fn threading_lanes(query: &str) -> Result<JsValue, JsError> {
+    let p = scenario(query, Model::Threading)?;
+    to_js(&threading::lanes(&p, threading::pool_threads()))
+}
 
 /// The address of the stop flag in this build's memory (a 32-bit word: 0 down, 1 up).
 #[wasm_bindgen(js_name = cancelAddress)]
@@ -52,8 +74,16 @@ pub fn run_threading(
     CANCEL.reset();
     #[cfg(feature = "test-hooks")]
     rayon::scope(|s| s.spawn(|_| armed_panic()));
-    let trace = threading::run_tasks(&p, k, origin_ms, &PerformanceClock, &CANCEL, startup)
-        .map_err(|_| JsError::new("threading: stopped"))?;
+    let trace = threading::run_tasks_live(
+        &p,
+        k,
+        origin_ms,
+        &PerformanceClock,
+        &CANCEL,
+        startup,
+        Some(&LIVE),
+    )
+    .map_err(|_| JsError::new("threading: stopped"))?;
     to_js(&trace)
 }
 

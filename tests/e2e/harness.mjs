@@ -13,6 +13,8 @@ import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Added to every port served: PLAYGROUND_PORT_OFFSET=100 lets two checkouts test at once. */
+const PORT_OFFSET = Number(process.env.PLAYGROUND_PORT_OFFSET ?? 0);
 const SERVE = join(ROOT, 'node_modules/serve/build/main.js');
 
 /**
@@ -20,8 +22,9 @@ const SERVE = join(ROOT, 'node_modules/serve/build/main.js');
  * it is up once `ready` (a path in `dir`) answers.
  * @returns {Promise<{url: string, stop: () => Promise<void>}>}
  */
-export async function serve({ dir = 'www', port, config = join(ROOT, 'serve.json'), ready = 'favicon.ico' }) {
+export async function serve({ dir = 'www', port: asked, config = join(ROOT, 'serve.json'), ready = 'favicon.ico' }) {
   const root = resolve(ROOT, dir);
+  const port = asked + PORT_OFFSET;
   if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) {
     throw new Error(`port ${port} is already in use: stop whatever serves there first`);
   }

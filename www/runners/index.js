@@ -150,7 +150,8 @@ export async function probeSpeed(itersPerMs) {
  * and workload, which every round runs first; a noise probe before each round and after the
  * last says how busy the machine was.
  * @param {{steps: Step[], rounds: number, threads: number, processes: number}} plan
- * @param {{itersPerMs: number, caps: Capabilities, signal: AbortSignal, onTrace: (t: Trace) => void}} base
+ * @param {{itersPerMs: number, caps: Capabilities, signal: AbortSignal, onTrace: (t: Trace, step: Step) => void}} base
+ *   `onTrace` hears each partial trace with the step it belongs to
  * @param {PlanHooks} hooks
  * @returns {Promise<Result[]>}
  */
@@ -170,7 +171,15 @@ export async function runPlan(plan, base, hooks) {
       hooks.onProbe(step.round, await probeSpeed(base.itersPerMs));
     }
     hooks.onStart(i, step);
-    const ctx = { ...base, query: step.query, params: parse(step.query).params, threads: plan.threads, processes: plan.processes, round: step.round };
+    const ctx = {
+      ...base,
+      onTrace: (/** @type {Trace} */ t) => base.onTrace(t, step),
+      query: step.query,
+      params: parse(step.query).params,
+      threads: plan.threads,
+      processes: plan.processes,
+      round: step.round,
+    };
     /** @type {Result[]} */
     let rows;
     try {

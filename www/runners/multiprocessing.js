@@ -183,9 +183,9 @@ class Run {
  */
 function outcome(out, variant, label, workers, ctx) {
   const { tasks, payloadKb } = ctx.params;
-  const parts = [`${tasks} results x ${payloadKb} KiB`, `messages ${fmt(out.ipcMs)} ms in all`];
+  const parts = [`sending ${tasks} results of ${payloadKb} KiB back took ${fmt(out.ipcMs)} ms in all`];
   if (out.spawnMedianMs != null) {
-    parts.push(`a new process took ${fmt(out.spawnMedianMs)} ms to start (median: its own new instance and memory, in a worker loaded ahead, as forkserver keeps one)`);
+    parts.push(`starting a process took about ${fmt(out.spawnMedianMs)} ms (its own new instance and memory, in a worker loaded ahead, as forkserver keeps one)`);
   }
   return { variant, label, trace: out.trace, workers, note: parts.join('; ') };
 }

@@ -163,7 +163,8 @@ export function renderMatrix(root, results, options) {
         const unit = row.model === 'multiprocessing' ? (one ? 'process' : 'processes') : one ? 'thread' : 'threads';
         wall.append(` · ${r.workers} ${unit}`);
       }
-      if (r.lagMaxMs != null && r.lagMaxMs >= 1) wall.append(` · lag ${formatMs(r.lagMaxMs)}`);
+      // The page's own loop, stuck long enough for a person to notice: asyncio's lesson.
+      if (r.lagMaxMs != null && r.lagMaxMs >= 50) wall.append(` · page stuck ${formatMs(r.lagMaxMs)}`);
       td.append(wall);
       td.append(claimLine(v.claim));
       const p = el('p', `verdict verdict-${v.status}`);

@@ -10,12 +10,14 @@
  * which raises the stop flag at `cancelAddress` in it.
  *
  * - `threadsInit` {id, query, panics, warmUpMs?} -> `threadsReady` {id, t0, t1, threads,
- *   speed, memory, cancelAddress}: a pool of the size the scenario in `query` asks for,
+ *   speed, memory, cancelAddress, live}: a pool of the size the scenario in `query` asks for,
  *   warmed up; `panics` names the BroadcastChannel where a panic on any thread of the pool
  *   is reported (`threadsPanic` {message}): a pool thread's trap is seen by no one else,
  *   and this worker, blocked in the pool, could not pass it on
  * - `threadsRun` {id, query, itersPerMs, originMs, poolAskedMs?, poolReadyMs?} ->
- *   `threadsResult` {id, trace}
+ *   `threadsStarted` {id, lanes}, then `threadsResult` {id, trace}; meanwhile every thread
+ *   writes its spans to the ring at `live` (the layout `liveSpans()` reports) in the memory
+ *   the page shares, which the page reads while this worker is blocked
  * - `threadsRace` {id, query} -> `threadsResult` {id, race}
  * - `threadsSum` {id, n} -> `threadsResult` {id, sum, threads}
  * - anything else -> `error` {id?, message}; the worker keeps running.
@@ -89,7 +91,7 @@ async function handle(data) {
       const w = /** @type {NonNullable<typeof wasm>} */ (wasm);
       const warmUpMs = Math.min(Number(data.warmUpMs ?? 0), 1000);
       const speed = warmUpMs > 0 ? w.warmUpPool(warmUpMs, 4 * warmUpMs) : 0;
-      scope.postMessage({ type: MSG.threadsReady, id, t0, t1: nowMs(), threads: w.poolThreads(), speed, memory, cancelAddress: w.cancelAddress() });
+      scope.postMessage({ type: MSG.threadsReady, id, t0, t1: nowMs(), threads: w.poolThreads(), speed, memory, cancelAddress: w.cancelAddress(), live: w.liveSpans() });
       return;
     }
     if (!started) throw new Error(`threads: '${type}' before the pool was started`);
@@ -105,6 +107,7 @@ async function handle(data) {
       ]);
       const asked = /** @type {number | undefined} */ (data.poolAskedMs ?? undefined);
       const ready = /** @type {number | undefined} */ (data.poolReadyMs ?? undefined);
+      scope.postMessage({ type: MSG.threadsStarted, id, lanes: w.threadingLanes(String(data.query)) });
       const trace = w.runThreading(String(data.query), Number(data.itersPerMs), Number(data.originMs), asked, ready);
       scope.postMessage({ type: MSG.threadsResult, id, trace });
     } else if (type === MSG.threadsRace) {
