@@ -424,7 +424,10 @@ mod tests {
     #[test]
     fn with_the_gil_no_way_waits_out_the_start_line() {
         for _ in 0..3 {
-            let report = pool(4).install(|| race_lab(4, 10_000, 200, true, 1.0, &SystemClock, &Cancel::new()).unwrap());
+            let report = pool(4).install(|| {
+                race_lab(4, 10_000, 200, true, 1.0, &SystemClock, &Cancel::new())
+                    .expect("not stopped")
+            });
             for w in &report.ways {
                 assert!(w.ms < 500.0, "{w:?}");
             }
