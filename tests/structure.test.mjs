@@ -94,6 +94,16 @@ test('the shared folder imports nothing but itself', () => {
   assert.deepEqual(bad, []);
 });
 
+test('runners measure and views draw: no runner imports a view, the page (main.js, page/) or a worker', () => {
+  const bad = [];
+  for (const f of files('www/runners', /\.js$/)) {
+    for (const i of imports(f)) {
+      if (i.startsWith('www/views/') || i.startsWith('www/page/') || i.startsWith('www/workers/') || i === 'www/main.js') bad.push(`${f} imports ${i}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
 test('each runner is its model alone: no runner imports another model\'s runner', () => {
   const models = ['sequential', 'asyncio', 'threading', 'multiprocessing'];
   const bad = [];
