@@ -14,15 +14,18 @@
 //!
 //! Stop ([`Cancel`]) is seen between chunks and while a thread sleeps. The race lab
 //! ([`race`]) is the other half of the story: what the GIL does and does not protect when
-//! threads share data.
+//! threads share data. The same threads also serve an event loop's tasks one job at a time
+//! ([`run_job`], [`executor`]): `asyncio.to_thread`.
 
+pub mod executor;
 pub mod race;
 
 use crate::cancel::{Cancel, Cancelled};
 use crate::clock::Clock;
+use crate::executor::Done;
 use crate::gil::Gil;
 use crate::params::Params;
-use crate::trace::{State, Trace};
+use crate::trace::{Span, State, Trace};
 use crate::workload::{Kernel, TaskSpec};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -36,6 +39,11 @@ pub struct Startup {
     pub asked_ms: f64,
     /// When the pool was ready (absolute ms).
     pub ready_ms: f64,
+}
+
+/// The label of the lane of thread `i` of the pool.
+pub fn lane(i: usize) -> String {
+    format!("thread {i}")
 }
 
 /// Run `params.tasks` tasks of `params.workload` on the current rayon pool and trace them.
@@ -59,7 +67,7 @@ pub fn run_tasks(
     let threads = rayon::current_num_threads();
     let mut trace = Trace::new(origin_ms);
     for i in 0..threads {
-        trace.lane(&format!("thread {i}"));
+        trace.lane(&lane(i));
     }
     let gil = params
         .gil
@@ -106,6 +114,46 @@ pub fn run_tasks(
         }
     }
     Ok(trace)
+}
+
+/// Task `task` of `params` on this thread, as a thread of an executor runs a job handed to
+/// it (`asyncio.to_thread`): waiting with the thread blocked, computing under `gil` if
+/// there is one. Its spans (absolute times) and iterations, on this thread's lane; nothing
+/// more once `cancel` is up.
+pub fn run_job(
+    params: &Params,
+    kernel: Kernel,
+    task: u32,
+    gil: Option<&Gil<'_>>,
+    clock: &dyn Clock,
+    cancel: &Cancel,
+) -> Done {
+    let job = Job {
+        spec: TaskSpec::from_params(params, kernel),
+        gil,
+        clock,
+        cancel,
+    };
+    let records = job.run(task);
+    let iters = if records.iter().any(|r| r.counts) {
+        job.spec.iters()
+    } else {
+        0
+    };
+    Done {
+        worker: lane(rayon::current_thread_index().unwrap_or(0)),
+        spans: records
+            .into_iter()
+            .map(|r| Span {
+                lane: 0,
+                task: Some(r.task),
+                state: r.state,
+                start_ms: r.start,
+                end_ms: r.end,
+            })
+            .collect(),
+        iters,
+    }
 }
 
 /// One span as a task thread measured it, in absolute ms, before it joins the trace.

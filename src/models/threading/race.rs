@@ -116,7 +116,7 @@ pub fn race_lab(
 ) -> RaceReport {
     let mut trace = Trace::new(clock.now_ms());
     let lanes: Vec<u32> = (0..threads)
-        .map(|i| trace.add_lane(format!("thread {i}")))
+        .map(|i| trace.add_lane(super::lane(i as usize)))
         .collect();
     let ways = Way::ALL
         .iter()
@@ -351,12 +351,22 @@ mod tests {
     /// its check and its write, loses withdrawals (the wait lets go of the GIL, and the
     /// others withdraw meanwhile), and the locked bank is exact. A lab whose wait kept the
     /// GIL would lose nothing here and fail.
+    ///
+    /// Losing needs the threads to overlap, which a machine busy with other work (or with
+    /// the other tests) may not let them do in one run: the bank must lose in one of three.
     #[test]
     fn with_the_gil_only_the_bank_loses() {
-        let report = pool(4).install(|| race_lab(4, 100_000, 500, true, 1.0, &SystemClock));
-        check_report(&report, 4, 100_000, 500);
-        assert_eq!(report.ways[0].lost, 0, "{:?}", report.ways[0]);
-        assert!(report.ways[1].lost > 0, "{:?}", report.ways[1]);
+        let mut bank = Vec::new();
+        for _ in 0..3 {
+            let report = pool(4).install(|| race_lab(4, 100_000, 500, true, 1.0, &SystemClock));
+            check_report(&report, 4, 100_000, 500);
+            assert_eq!(report.ways[0].lost, 0, "{:?}", report.ways[0]);
+            bank.push(report.ways[1].clone());
+            if report.ways[1].lost > 0 {
+                return;
+            }
+        }
+        panic!("the bank lost nothing in three runs: {bank:?}");
     }
 
     /// Without the GIL the lock is still exact and nothing counts more than was added (the
