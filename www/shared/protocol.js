@@ -13,6 +13,9 @@ export const MSG = Object.freeze({
   threadsRun: 'playground:threads:run',
   threadsRace: 'playground:threads:race',
   threadsSum: 'playground:threads:sum',
+  // A job for an event loop's executor (asyncio.to_thread): accepted at once with a
+  // threadsResult; the job's answer comes later on the BroadcastChannel the message names.
+  threadsSubmit: 'playground:threads:submit',
   threadsResult: 'playground:threads:result',
   // From whichever thread panicked, on the host's BroadcastChannel: {message}.
   threadsPanic: 'playground:threads:panic',
