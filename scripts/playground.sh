@@ -168,8 +168,8 @@ run_tests() {
   # Debian's chromedriver and chromium; webdriver.json passes the flags root needs.
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
     wasm-pack test --headless --chrome --release
-  say "structure: the layering rules, on the sources"
-  node --test tests/structure.test.mjs
+  say "structure: the layering rules, on the sources; the views' pure logic in Node"
+  node --test tests/structure.test.mjs tests/crossover.test.mjs
   say "end-to-end tests: node --test (headless Chromium; the engines test also Firefox ESR and WebKitGTK)"
   node --test --test-concurrency=1 tests/e2e/
 }

@@ -127,9 +127,10 @@ async function main() {
         const compare = action === 'compare';
         const lab = parsed.params.lab !== 'none' && !compare;
         $('matrix-section').hidden = !compare;
-        // A lab's figures are its own table; the timing rows would be empty.
+        // A lab's figures are its own table; the timing rows would be empty, but for the
+        // blocking lab, which is timed: its rows stay, its figures side by side beside them.
         $('lab-section').hidden = !lab;
-        $('results-section').hidden = lab;
+        $('results-section').hidden = lab && parsed.params.lab !== 'blocking';
         if (compare) import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), [], matrixOptions(parsed.params)));
       },
       live: (trace) => timeline.render(trace, { title: 'running…' }),
@@ -141,6 +142,10 @@ async function main() {
           import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), summarize(results), matrixOptions(params)));
         }
         if (r.lab) import('./views/lab.js').then(({ renderLab }) => renderLab($('lab'), r));
+        if (last?.action === 'run' && last.params.lab === 'blocking') {
+          const params = last.params;
+          import('./views/blocking-lab.js').then(({ renderBlockingLab }) => renderBlockingLab($('lab'), summarize(results), params));
+        }
       },
       unavailable: (model, reason) => {
         if (model !== 'threading') return;
@@ -156,6 +161,16 @@ async function main() {
         const chart = sweepChart($('sweep-chart'), /** @type {HTMLTableElement} */ ($('sweep-table')), counts, keys, caps.cores, WORKLOAD_NAMES[workload] ?? workload);
         return { point: chart.point, counts };
       },
+      crossover: async (plan, parsed) => {
+        $('crossover-section').hidden = false;
+        const { crossoverChart } = await import('./views/crossover-chart.js');
+        const steps = plan.steps;
+        const shares = [...new Set(steps.map((st) => st.share ?? 0))];
+        const models = [...new Set(steps.map((st) => st.model))];
+        const chart = crossoverChart($('crossover'), { shares, models, tasks: parsed.params.tasks, taskMs: parsed.params.taskMs });
+        Object.assign(/** @type {any} */ (window).playground, { crossings: chart.crossings });
+        return chart;
+      },
     },
     onDone: (results, query) => postToParent('results', { query, results: results.map(({ trace, ...r }) => r) }),
   });
@@ -166,7 +181,11 @@ async function main() {
     const block = parsed.errors.length ? 0 : controller.loopBlockMs(query, parsed.params.compare ? 'compare' : 'run');
     const freeze = $('freeze');
     freeze.hidden = block === 0;
-    freeze.textContent = `asyncio runs its CPU work on this page's own event loop: no other task of the loop runs for about ${(block / 1000).toFixed(1)} s while it computes${parsed.params.yieldMs > 0 ? `, except every ${parsed.params.yieldMs} ms when it yields` : ''}. That is the lesson (Stop still works).`;
+    const seconds = (block / 1000).toFixed(1);
+    freeze.textContent =
+      parsed.params.lab === 'blocking'
+        ? `time.sleep inside each coroutine holds this page's own event loop: no other task of the loop runs for about ${seconds} s while the tasks wait one after another. That is the lesson (Stop still works).`
+        : `asyncio runs its CPU work on this page's own event loop: no other task of the loop runs for about ${seconds} s while it computes${parsed.params.yieldMs > 0 ? `, except every ${parsed.params.yieldMs} ms when it yields` : ''}. That is the lesson (Stop still works).`;
     void python.show(query, parsed.params);
     return query;
   }
@@ -183,7 +202,9 @@ async function main() {
   button('stop').addEventListener('click', () => controller.stop());
   button('sweep').addEventListener('click', () => {
     const select = /** @type {HTMLSelectElement | null} */ (document.getElementById('sweep-workload'));
-    controller.sweep(select?.value ?? 'cpu');
+    // One more kind of sweep: the share of computing, from all waiting to all computing.
+    if (select?.value === 'crossover') controller.crossover();
+    else controller.sweep(select?.value ?? 'cpu');
   });
   wireSharing({ results: () => controller.results, params: () => last?.params ?? null, timeline });
 
@@ -194,6 +215,7 @@ async function main() {
       stop: () => controller.stop(),
       run: () => controller.start('run'),
       compare: () => controller.start('compare'),
+      crossover: () => controller.crossover(),
       results: () => controller.results.map(({ trace, ...r }) => r),
       traces: () => controller.results.map((r) => r.trace),
       shown: () => shown,
@@ -229,6 +251,8 @@ async function main() {
       setState('error');
       status('');
       showError(`Nothing ran. Fix the scenario first: ${fromUrl.errors.map((e) => e.message).join(' ')}${fromUrl.more ? ` And ${fromUrl.more} more.` : ''}`);
+    } else if (initial.get('crossover') === '1' && initial.get('compare') !== '1') {
+      controller.crossover();
     } else {
       controller.start(initial.get('compare') === '1' ? 'compare' : 'run');
     }

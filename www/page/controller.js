@@ -25,6 +25,7 @@ import { setState, status, showError, showNotices, progress, showProgress } from
  * @property {(results: Result[], latest: Result) => void} result a row came in
  * @property {(model: string, reason: string) => void} unavailable a model this browser cannot run
  * @property {(workload: string) => Promise<{point: (series: string, i: number, speedup: number) => void, counts: number[]}>} sweep a sweep begins
+ * @property {(plan: {steps: import('../shared/types.js').Step[]}, parsed: Parsed) => Promise<{point: (p: import('../views/crossover.js').Point) => void}>} crossover the crossover begins
  */
 
 /**
@@ -230,8 +231,72 @@ export class Controller {
     }
   }
 
+  /**
+   * The crossover: every model from all waiting to all computing, in the steps the Rust
+   * plan lists; each measurement goes to the chart as it comes.
+   */
+  async crossover() {
+    if (this.running) return;
+    const controller = new AbortController();
+    this.running = controller;
+    const { caps, views, form } = this.o;
+    try {
+      const { query, parsed } = this.validate('crossover');
+      if (parsed.errors.length) return refuse(parsed);
+      showError('');
+      showNotices(parsed.notices.map((n) => n.message));
+      const plan = core().plan(query, 'crossover', caps.cores);
+      this.o.setBusy(true);
+      form.setBusy(true);
+      setState('running');
+      showProgress(true);
+      progress(0, plan.steps.length);
+      const { itersPerMs } = await engine();
+      const chart = await views.crossover(plan, parsed);
+      const { runCrossover } = await import('../runners/crossover.js');
+      await runCrossover({
+        plan,
+        itersPerMs,
+        caps,
+        signal: controller.signal,
+        onStart: (i, step) => {
+          progress(i, plan.steps.length);
+          const round = plan.rounds > 1 ? `Round ${step.round + 1} of ${plan.rounds}: ` : '';
+          status(`${round}crossover, ${step.model} at ${step.share}% computing (${i + 1} of ${plan.steps.length})…`);
+        },
+        onPoint: chart.point,
+        onUnavailable: (model, reason) => views.unavailable(model, reason),
+      });
+      setState('done');
+      status('Crossover done.');
+    } catch (e) {
+      if (isStopped(e)) await this.settleAfterStop();
+      else {
+        stopEverything();
+        setState('error');
+        status('');
+        showError(`The crossover failed: ${errorMessage(e)}`);
+      }
+    } finally {
+      if (this.running === controller) this.running = null;
+      showProgress(false);
+      this.o.setBusy(false);
+      form.setBusy(false);
+    }
+  }
+
   /** Stop the run in progress, whatever stage it is at. */
   stop() {
     this.running?.abort();
   }
+}
+
+/**
+ * Nothing runs: the scenario's problems are beside their fields, and said once here.
+ * @param {Parsed} parsed
+ */
+function refuse(parsed) {
+  setState('error');
+  status('');
+  showError(`Nothing ran. Fix the scenario first: ${errorText(parsed)}`);
 }
