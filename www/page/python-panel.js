@@ -70,7 +70,9 @@ export class PythonPanel {
         ? 'it prints, for each way of sharing, what was expected, what came out and how many updates were lost'
         : params.lab === 'isolation'
           ? "it prints each process's own counter, the parent's, and the shared one"
-          : 'it runs the tasks one after another, then the same tasks the model\'s way, and prints both times and the speedup';
+          : params.lab === 'blocking'
+            ? "it waits three ways (time.sleep in a coroutine, asyncio.to_thread, asyncio.sleep) and prints each one's wall time and the loop's lag"
+            : 'it runs the tasks one after another, then the same tasks the model\'s way, and prints both times and the speedup';
     how.replaceChildren(
       'Save it as ',
       Object.assign(document.createElement('code'), { textContent: file }),
