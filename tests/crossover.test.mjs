@@ -62,11 +62,14 @@ test('the crossing of processes and the event loop is found where the curves mee
   assert.equal(find(all, 'threading', 'asyncio') ?? find(all, 'asyncio', 'threading'), undefined, 'a tie is not a crossing');
 });
 
-/** A busy machine beside the crossing, rounds whose ranges overlap there, or an order that flips back and forth make it inconclusive, with the reason. */
+/** A busy machine beside the crossing (for a model or for its baseline), rounds whose ranges overlap there, or an order that flips back and forth make it inconclusive, with the reason. */
 test('a crossing on shaky figures is inconclusive, and says why', () => {
   const busy = crossings(series(points(IDEAL, { busyAt: [30, 40] }), SHARES, Object.keys(IDEAL)), SHARES);
   assert.equal(find(busy, 'multiprocessing', 'asyncio').status, 'inconclusive');
   assert.match(find(busy, 'multiprocessing', 'asyncio').why, /busy/);
+  const slowBaseline = points({ ...IDEAL, sequential: () => 1 }, { busyAt: [30] }).map((p) => (p.model === 'sequential' ? p : { ...p, speedRatio: 1 }));
+  const viaBaseline = crossings(series(slowBaseline, SHARES, Object.keys(IDEAL)), SHARES);
+  assert.match(find(viaBaseline, 'multiprocessing', 'asyncio').why, /busy/);
 
   const spread = crossings(series(points(IDEAL, { rounds: 3, jitter: 0.5 }), SHARES, Object.keys(IDEAL)), SHARES);
   assert.match(find(spread, 'multiprocessing', 'asyncio').why, /ranges overlap/);

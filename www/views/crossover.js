@@ -7,10 +7,11 @@
  *
  * The rules are the verdicts': each figure is the median of its rounds (`summarize`), and a
  * crossing is "inconclusive" where the rounds' ranges of the two models overlap beside it,
- * where the order flips more than once, or where the machine was busy (a round whose
- * kernel ran well below its calibrated speed).
+ * where the order flips more than once, or where the machine was busy (the median round
+ * of a model, or of the baseline, ran its kernel well below its calibrated speed).
  */
 import { summarize } from './summary.js';
+import { median } from '../shared/stats.js';
 
 /** @typedef {import('../shared/types.js').Result} Result */
 /** @typedef {Omit<Result, 'trace'> & {share: number}} Point one measurement of the crossover */
@@ -32,19 +33,28 @@ export const BUSY_SPEED = 0.75;
  */
 
 /**
- * Each model's median speedup (and the range of its rounds) at each share.
+ * Each model's median speedup (and the range of its rounds) at each share. A cell is busy
+ * when its median round ran its kernel below BUSY_SPEED of the calibrated speed, or the
+ * baseline it is measured against did.
  * @param {Point[]} points @param {number[]} shares @param {string[]} models
  * @returns {Map<string, (Cell | null)[]>}
  */
 export function series(points, shares, models) {
   /** @type {Map<string, (Cell | null)[]>} */
   const out = new Map(models.map((m) => [m, shares.map(() => null)]));
+  /** @param {import('./summary.js').Summary} s */
+  const busy = (s) => {
+    const ratios = s.results.map((r) => r.speedRatio).filter((x) => x != null && Number.isFinite(x)).map(Number);
+    return ratios.length > 0 && median(ratios) < BUSY_SPEED;
+  };
   shares.forEach((share, i) => {
-    for (const s of summarize(/** @type {any} */ (points.filter((p) => p.share === share)))) {
+    const rows = summarize(/** @type {any} */ (points.filter((p) => p.share === share)));
+    const baseline = rows.find((s) => s.model === 'sequential');
+    const baselineBusy = baseline ? busy(baseline) : false;
+    for (const s of rows) {
       const cells = out.get(s.model);
       if (!cells || s.speedup == null || s.speedupMin == null || s.speedupMax == null) continue;
-      const busy = s.speedRatio != null && s.speedRatio < BUSY_SPEED;
-      cells[i] = { speedup: s.speedup, min: s.speedupMin, max: s.speedupMax, busy };
+      cells[i] = { speedup: s.speedup, min: s.speedupMin, max: s.speedupMax, busy: baselineBusy || busy(s) };
     }
   });
   return out;
