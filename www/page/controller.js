@@ -217,13 +217,7 @@ export class Controller {
       setState('done');
       status('Sweep done.');
     } catch (e) {
-      if (isStopped(e)) await this.settleAfterStop();
-      else {
-        stopEverything();
-        setState('error');
-        status('');
-        showError(`The sweep failed: ${errorMessage(e)}`);
-      }
+      await this.ended(e, 'sweep');
     } finally {
       if (this.running === controller) this.running = null;
       showProgress(false);
@@ -270,19 +264,26 @@ export class Controller {
       setState('done');
       status('Crossover done.');
     } catch (e) {
-      if (isStopped(e)) await this.settleAfterStop();
-      else {
-        stopEverything();
-        setState('error');
-        status('');
-        showError(`The crossover failed: ${errorMessage(e)}`);
-      }
+      await this.ended(e, 'crossover');
     } finally {
       if (this.running === controller) this.running = null;
       showProgress(false);
       this.o.setBusy(false);
       form.setBusy(false);
     }
+  }
+
+  /**
+   * A sweep or the crossover ended early: stopped, or failed (a fault may leave a pool
+   * blocked, so every worker goes).
+   * @param {unknown} e @param {string} what
+   */
+  async ended(e, what) {
+    if (isStopped(e)) return this.settleAfterStop();
+    stopEverything();
+    setState('error');
+    status('');
+    showError(`The ${what} failed: ${errorMessage(e)}`);
   }
 
   /** Stop the run in progress, whatever stage it is at. */
