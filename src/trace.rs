@@ -30,6 +30,9 @@ pub enum State {
     Running,
     /// Waiting for (simulated) I/O.
     IoWait,
+    /// A task on an event loop awaiting work it handed to an executor (a process pool, a
+    /// thread): the loop runs other tasks meanwhile.
+    Awaiting,
     /// Ready to compute, waiting for the global interpreter lock.
     GilWait,
     /// Holding the global interpreter lock (on the GIL lane only): one span per turn.

@@ -114,6 +114,16 @@ test('each runner is its model alone: no runner imports another model\'s runner'
   assert.deepEqual(bad, []);
 });
 
+test('a combined model borrows the other models\' workers only through runners/executors.js', () => {
+  const others = ['sequential', 'asyncio', 'threading', 'multiprocessing'].map((m) => `www/runners/${m}.js`);
+  const bad = [];
+  for (const f of ['www/runners/asyncio-processes.js', 'www/runners/asyncio-threads.js']) {
+    for (const i of imports(f)) if (others.includes(i)) bad.push(`${f} imports ${i}`);
+  }
+  assert.deepEqual(bad, []);
+  assert.ok(imports('www/runners/asyncio-processes.js').includes('www/runners/executors.js'));
+});
+
 /** The page's JS, where the schema's names and limits must not be written again. */
 const pageJs = () => files('www', /\.js$/).filter((f) => !f.startsWith('www/vendor/'));
 

@@ -87,6 +87,8 @@ async function main() {
 
   /** Whether the run in view is a lab: its figures are the lab's table, not timing rows. */
   const isLab = () => !!last && last.params.lab !== 'none' && last.action !== 'compare';
+  /** The blocking lab is timed: its rows stay in the results beside its own table. */
+  const hidesRows = () => isLab() && last?.params.lab !== 'blocking';
 
   /** How a result is put in plain words: the scenario's figures and this machine's cores. */
   function explainOptions(/** @type {Result[]} */ peers) {
@@ -164,7 +166,7 @@ async function main() {
     const has = results.length > 0;
     for (const id of ['export-json', 'export-csv', 'export-trace', 'export-png', 'export-svg']) button(id).disabled = !has;
     // An empty table says nothing the empty picture above does not.
-    $('results-section').hidden = !has || isLab();
+    $('results-section').hidden = !has || hidesRows();
   }
 
   /**
@@ -253,6 +255,10 @@ async function main() {
         drawPicture();
         refreshMatrix(results);
         if (r.lab) import('./views/lab.js').then(({ renderLab }) => renderLab($('lab'), r));
+        if (last?.action === 'run' && last.params.lab === 'blocking') {
+          const params = last.params;
+          import('./views/blocking-lab.js').then(({ renderBlockingLab }) => renderBlockingLab($('lab'), summarize(results), params));
+        }
       },
       unavailable: (model, reason) => {
         if (model !== 'threading') return;
@@ -271,6 +277,16 @@ async function main() {
         $('sweep-section').scrollIntoView({ block: 'nearest', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
         return { point: chart.point, counts };
       },
+      crossover: async (plan, parsed) => {
+        $('crossover-section').hidden = false;
+        const { crossoverChart } = await import('./views/crossover-chart.js');
+        const steps = plan.steps;
+        const shares = [...new Set(steps.map((st) => st.share ?? 0))];
+        const models = [...new Set(steps.map((st) => st.model))];
+        const chart = crossoverChart($('crossover'), { shares, models, tasks: parsed.params.tasks, taskMs: parsed.params.taskMs });
+        Object.assign(/** @type {any} */ (window).playground, { crossings: chart.crossings });
+        return chart;
+      },
     },
     onDone: (results, query) => {
       announce(results);
@@ -284,7 +300,11 @@ async function main() {
     const block = parsed.errors.length ? 0 : controller.loopBlockMs(query, parsed.params.compare ? 'compare' : 'run');
     const freeze = $('freeze');
     freeze.hidden = block === 0;
-    freeze.textContent = `asyncio runs its CPU work on this page's own event loop: no other task of the loop runs for about ${(block / 1000).toFixed(1)} s while it computes${parsed.params.yieldMs > 0 ? `, except every ${parsed.params.yieldMs} ms when it yields` : ''}. That is the lesson (Stop still works).`;
+    const seconds = (block / 1000).toFixed(1);
+    freeze.textContent =
+      parsed.params.lab === 'blocking'
+        ? `time.sleep inside each coroutine holds this page's own event loop: no other task of the loop runs for about ${seconds} s while the tasks wait one after another. That is the lesson (Stop still works).`
+        : `asyncio runs its CPU work on this page's own event loop: no other task of the loop runs for about ${seconds} s while it computes${parsed.params.yieldMs > 0 ? `, except every ${parsed.params.yieldMs} ms when it yields` : ''}. That is the lesson (Stop still works).`;
     void python.show(query, parsed.params);
     if (!parsed.errors.length) controller.prepare(query, parsed.params.compare ? 'compare' : 'run');
     form.countChanged(form.values());
@@ -307,7 +327,9 @@ async function main() {
   button('stop').addEventListener('click', () => controller.stop());
   button('sweep').addEventListener('click', () => {
     const select = /** @type {HTMLSelectElement | null} */ (document.getElementById('sweep-workload'));
-    controller.sweep(select?.value ?? 'cpu');
+    // One more kind of sweep: the share of computing, from all waiting to all computing.
+    if (select?.value === 'crossover') controller.crossover();
+    else controller.sweep(select?.value ?? 'cpu');
   });
   wireSharing({ results: () => controller.results, params: () => last?.params ?? null, timeline: picture });
 
@@ -318,6 +340,7 @@ async function main() {
       stop: () => controller.stop(),
       run: () => controller.start('run'),
       compare: () => controller.start('compare'),
+      crossover: () => controller.crossover(),
       results: () => controller.results.map(({ trace, ...r }) => r),
       traces: () => controller.results.map((r) => r.trace),
       shown: () => picked ?? controller.results[controller.results.length - 1] ?? null,
@@ -355,6 +378,8 @@ async function main() {
       setState('error');
       status('');
       showError(`Nothing ran. Fix the scenario first: ${fromUrl.errors.map((e) => e.message).join(' ')}${fromUrl.more ? ` And ${fromUrl.more} more.` : ''}`);
+    } else if (initial.get('crossover') === '1' && initial.get('compare') !== '1') {
+      controller.crossover();
     } else {
       controller.start(initial.get('compare') === '1' ? 'compare' : 'run');
     }

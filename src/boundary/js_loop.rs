@@ -220,6 +220,19 @@ impl EventLoop for JsLoop {
         }
         wake
     }
+
+    fn is_held(&self) -> bool {
+        LOOP.with(|l| l.borrow().timers.is_held())
+    }
+
+    fn block(&self, ms: f64) {
+        // The page's thread may not sleep (`Atomics.wait` is refused there): wait busily, as
+        // a blocked thread would hold it.
+        let until = self.now_ms() + ms;
+        while self.now_ms() < until {
+            std::hint::spin_loop();
+        }
+    }
 }
 
 /// The loop's clock is the page's (or the worker's) own.

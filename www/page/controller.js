@@ -26,6 +26,7 @@ import { setState, status, showError, showNotices, progress, showProgress } from
  * @property {(probe: number) => void} noise how busy the machine was: the slowest probe so far
  * @property {(model: string, reason: string) => void} unavailable a model this browser cannot run
  * @property {(workload: string) => Promise<{point: (series: string, i: number, speedup: number) => void, counts: number[]}>} sweep a sweep begins
+ * @property {(plan: {steps: import('../shared/types.js').Step[]}, parsed: Parsed) => Promise<{point: (p: import('../views/crossover.js').Point) => void}>} crossover the crossover begins
  */
 
 /**
@@ -258,8 +259,43 @@ export class Controller {
     });
   }
 
+  /**
+   * The crossover: every model from all waiting to all computing, in the steps the Rust
+   * plan lists; each measurement goes to the chart as it comes.
+   */
+  crossover() {
+    return this.exclusive('The crossover', async (signal) => {
+      const { caps, views } = this.o;
+      const ok = this.accepted('crossover');
+      if (!ok) return;
+      const { query, parsed } = ok;
+      showNotices(parsed.notices.map((n) => n.message));
+      const plan = core().plan(query, 'crossover', caps.cores);
+      this.begin(plan.steps.length);
+      const { itersPerMs } = await engine();
+      const chart = await views.crossover(plan, parsed);
+      const { runCrossover } = await import('../runners/crossover.js');
+      await runCrossover({
+        plan,
+        itersPerMs,
+        caps,
+        signal,
+        onStart: (i, step) => {
+          progress(i, plan.steps.length);
+          const round = plan.rounds > 1 ? `Round ${step.round + 1} of ${plan.rounds}: ` : '';
+          status(`${round}crossover, ${step.model} at ${step.share}% computing (${i + 1} of ${plan.steps.length})…`);
+        },
+        onPoint: chart.point,
+        onUnavailable: (model, reason) => views.unavailable(model, reason),
+      });
+      setState('done');
+      status('Crossover done.');
+    });
+  }
+
   /** Stop the run in progress, whatever stage it is at. */
   stop() {
     this.running?.abort();
   }
 }
+

@@ -38,11 +38,24 @@ export function howTo(model, params) {
       what: 'it runs three ways of sharing (counter += 1, the bank account with no lock, the bank account with a threading.Lock) and prints for each what it should end at, what it ended at and how many updates were lost',
     };
   }
+  if (params.lab === 'blocking') {
+    return {
+      python: 'Python 3.9 or later (asyncio.to_thread)',
+      what: "it waits three ways (time.sleep in a coroutine, asyncio.to_thread, asyncio.sleep) and prints each one's wall time and how long the loop was stuck",
+    };
+  }
   if (params.lab === 'isolation') {
     return { python: 'Python 3.8 or later', what: "it prints each process's own counter, then the parent's, which the processes never changed, and the shared one if asked for" };
   }
   if (model === 'sequential') {
     return { python: 'Python 3.8 or later', what: 'it runs the tasks one after another, prints when each one finished, then the wall time: the baseline the other scripts beat or not' };
+  }
+  if (model === 'asyncio-threads' || model === 'asyncio-processes') {
+    const how = model === 'asyncio-threads' ? 'asyncio.to_thread' : 'loop.run_in_executor with a ProcessPoolExecutor';
+    return {
+      python: `Python ${model === 'asyncio-threads' ? '3.9' : '3.8'} or later`,
+      what: `it runs the tasks one after another first, then on the event loop with their work handed to ${how}, and prints both wall times and the speedup`,
+    };
   }
   const free = model === 'threading' && !params.gil ? ' (with the GIL off, free-threaded Python: python3.13t -X gil=0)' : '';
   return {

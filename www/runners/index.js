@@ -42,6 +42,8 @@ const RUNNERS = {
   asyncio: () => import('./asyncio.js'),
   threading: () => import('./threading.js'),
   multiprocessing: () => import('./multiprocessing.js'),
+  'asyncio-processes': () => import('./asyncio-processes.js'),
+  'asyncio-threads': () => import('./asyncio-threads.js'),
 };
 
 /** The runners loaded so far, by model. @type {Map<string, {stop?: () => void}>} */
@@ -104,7 +106,7 @@ export async function runModel(model, ctx, round = 0) {
       wallMs: o.trace.wall_ms - (o.startupMs ?? 0),
       speedup: null,
       workers: o.workers,
-      gil: model === 'threading' ? ctx.params.gil : null,
+      gil: o.gil ?? (model === 'threading' ? ctx.params.gil : null),
       lagMaxMs: lag.maxMs,
       lagP99Ms: lag.p99Ms,
       speedRatio: speedRatio ?? null,

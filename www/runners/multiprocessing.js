@@ -216,10 +216,11 @@ async function coldPool(ctx, n, module) {
 const poolRole = (i, n) => `process ${i} (warm pool of ${n})`;
 
 /**
- * A warm pool of `n` processes (started untimed, kept between runs), every one ready.
+ * A warm pool of `n` processes (started untimed, kept between runs), every one ready. The
+ * executor of asyncio-processes (`executors.js`) borrows the same workers.
  * @param {number} n @param {WebAssembly.Module} module @param {AbortSignal} signal
  */
-async function warmWorkers(n, module, signal) {
+export async function warmWorkers(n, module, signal) {
   let workers = pools.get(n);
   // A pool someone else terminated (a fault) would never answer: start anew.
   const live = new Set(liveWorkers());

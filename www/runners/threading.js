@@ -108,7 +108,7 @@ export function stop() {
  * Raise the stop flag in a host's shared memory: every thread of its pool sees it within a
  * chunk of work or a slice of sleep. @param {Ready} r
  */
-function raiseStop(r) {
+export function raiseStop(r) {
   Atomics.store(new Int32Array(r.memory.buffer), r.cancelAddress >> 2, 1);
 }
 
@@ -195,7 +195,7 @@ export async function request(threads, query, message, signal, timeoutMs = 0, on
  * the slowest it could be (every task one after another), plus time to start the pool.
  * @param {import('../shared/types.js').Params} p
  */
-function budgetMs(p) {
+export function budgetMs(p) {
   const io = p.workload === 'cpu' ? 0 : p.ioMs;
   const cpu = p.workload === 'io' ? 0 : p.cpuMs;
   return 30_000 + 3 * p.tasks * (io + cpu);

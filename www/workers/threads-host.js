@@ -20,6 +20,10 @@
  *   the page shares, which the page reads while this worker is blocked
  * - `threadsRace` {id, query} -> `threadsResult` {id, race}
  * - `threadsSum` {id, n} -> `threadsResult` {id, sum, threads}
+ * - `threadsSubmit` {id, query, task, itersPerMs, session, channel} -> `threadsResult`
+ *   {id, accepted} at once: an event loop's job (`asyncio.to_thread`) goes to the next free
+ *   thread of the pool, and its answer {session, task, done} goes to the BroadcastChannel
+ *   `channel` when it is done; this worker is not blocked meanwhile
  * - anything else -> `error` {id?, message}; the worker keeps running.
  */
 import { MSG, errorMessage, describe, fieldProblems, isCount, isNumber, postError } from '../shared/protocol.js';
@@ -113,11 +117,21 @@ async function handle(data) {
     } else if (type === MSG.threadsRace) {
       check(data, [['query', (v) => typeof v === 'string', 'a query string']]);
       scope.postMessage({ type: MSG.threadsResult, id, race: w.raceLab(String(data.query)) });
+    } else if (type === MSG.threadsSubmit) {
+      check(data, [
+        ['query', (v) => typeof v === 'string', 'a query string'],
+        ['task', isCount, 'a task index, an integer from 0'],
+        ['itersPerMs', (v) => isNumber(v) && /** @type {number} */ (v) > 0, 'a positive number'],
+        ['session', isCount, 'a session number'],
+        ['channel', (v) => typeof v === 'string' && v !== '', 'a BroadcastChannel name'],
+      ]);
+      w.submitJob(String(data.query), Number(data.task), Number(data.itersPerMs), Number(data.session), String(data.channel));
+      scope.postMessage({ type: MSG.threadsResult, id, accepted: true });
     } else if (type === MSG.threadsSum) {
       check(data, [['n', isCount, 'an integer from 0 to 4294967295']]);
       scope.postMessage({ type: MSG.threadsResult, id, sum: w.parallelSum(Number(data.n)), threads: w.poolThreads() });
     } else {
-      throw new Error(`threads: message '${type}' is not one the threads host accepts (init, run, race, sum)`);
+      throw new Error(`threads: message '${type}' is not one the threads host accepts (init, run, race, sum, submit)`);
     }
   } catch (e) {
     postError(scope, failure(e), id);

@@ -14,16 +14,19 @@
 //!
 //! Stop ([`Cancel`]) is seen between chunks and while a thread sleeps. The race lab
 //! ([`race`]) is the other half of the story: what the GIL does and does not protect when
-//! threads share data.
+//! threads share data. The same threads also serve an event loop's tasks one job at a time
+//! ([`run_job`], [`executor`]): `asyncio.to_thread`.
 
+pub mod executor;
 pub mod race;
 
 use crate::cancel::{Cancel, Cancelled};
 use crate::clock::Clock;
+use crate::executor::Done;
 use crate::gil::Gil;
 use crate::live::SpanRing;
 use crate::params::Params;
-use crate::trace::{State, Trace, GIL_LANE};
+use crate::trace::{Span, State, Trace, GIL_LANE};
 use crate::workload::{Kernel, TaskSpec};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -39,11 +42,16 @@ pub struct Startup {
     pub ready_ms: f64,
 }
 
+/// The label of the lane of thread `i` of the pool.
+pub fn lane(i: usize) -> String {
+    format!("thread {i}")
+}
+
 /// The lanes of `params` on a pool of `threads` threads: `thread 0` to `thread n-1`, so a
 /// lane's index is its thread's index, then, when the GIL is on and the tasks compute, the
 /// [`GIL_LANE`], which shows who holds it.
 pub fn lanes(params: &Params, threads: usize) -> Vec<String> {
-    let mut out: Vec<String> = (0..threads).map(|i| format!("thread {i}")).collect();
+    let mut out: Vec<String> = (0..threads).map(lane).collect();
     if params.gil && params.workload.cpu_ms(params) > 0 {
         out.push(GIL_LANE.to_string());
     }
@@ -140,6 +148,46 @@ pub fn run_tasks_live(
         }
     }
     Ok(trace)
+}
+
+/// Task `task` of `params` on this thread, as a thread of an executor runs a job handed to
+/// it (`asyncio.to_thread`): waiting with the thread blocked, computing under `gil` if
+/// there is one. Its spans (absolute times) and iterations, on this thread's lane; nothing
+/// more once `cancel` is up.
+pub fn run_job(
+    params: &Params,
+    kernel: Kernel,
+    task: u32,
+    gil: Option<&Gil<'_>>,
+    clock: &dyn Clock,
+    cancel: &Cancel,
+) -> Done {
+    let job = Job {
+        spec: TaskSpec::from_params(params, kernel),
+        gil,
+        clock,
+        cancel,
+    };
+    let records = job.run(task);
+    let iters = if records.iter().any(|r| r.counts) {
+        job.spec.iters()
+    } else {
+        0
+    };
+    Done {
+        worker: lane(rayon::current_thread_index().unwrap_or(0)),
+        spans: records
+            .into_iter()
+            .map(|r| Span {
+                lane: 0,
+                task: Some(r.task),
+                state: r.state,
+                start_ms: r.start,
+                end_ms: r.end,
+            })
+            .collect(),
+        iters,
+    }
 }
 
 /// One span as a task thread measured it, in absolute ms, before it joins the trace.

@@ -13,6 +13,7 @@ import { formatCount, formatMs, formatTick } from '../format.js';
 export const STATE_LABELS = /** @type {Record<string, string>} */ ({
   running: 'running',
   io_wait: 'waiting for I/O',
+  awaiting: 'awaiting a pool',
   gil_wait: 'waiting for the GIL',
   gil_held: 'holding the GIL',
   spawn: 'starting up',
