@@ -335,7 +335,6 @@ mod native {
         }
     }
 
-
     /// This thread's native event loop: real time, real sleeps, driven by [`block_on`].
     #[derive(Clone, Copy, Debug, Default)]
     pub struct NativeLoop;

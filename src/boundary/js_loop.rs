@@ -221,10 +221,6 @@ impl EventLoop for JsLoop {
         wake
     }
 
-    fn is_held(&self) -> bool {
-        LOOP.with(|l| l.borrow().timers.is_held())
-    }
-
     fn block(&self, ms: f64) {
         // The page's thread may not sleep (`Atomics.wait` is refused there): wait busily, as
         // a blocked thread would hold it.

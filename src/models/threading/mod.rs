@@ -165,10 +165,17 @@ pub fn run_job(
     let job = Job {
         spec: TaskSpec::from_params(params, kernel),
         gil,
+        // An executor's job has no GIL lane of its own: its turns show on the thread's lane.
+        gil_lane: u32::MAX,
         clock,
         cancel,
+        live: None,
     };
-    let records = job.run(task);
+    let records: Vec<Record> = job
+        .run(task)
+        .into_iter()
+        .filter(|r| r.lane != u32::MAX)
+        .collect();
     let iters = if records.iter().any(|r| r.counts) {
         job.spec.iters()
     } else {
