@@ -380,7 +380,17 @@ impl Params {
     /// The models `action` runs, in page order.
     pub fn models_for(&self, action: Action) -> Vec<Model> {
         match action {
-            Action::Compare => Model::ALL.to_vec(),
+            // The guides' table, and the combined models where they have something to
+            // show: on the mixed workload they are built for, or when `models` names them.
+            Action::Compare => Model::ALL
+                .iter()
+                .copied()
+                .filter(|m| {
+                    Model::GUIDES.contains(m)
+                        || self.workload == Workload::Mixed
+                        || self.models.contains(m)
+                })
+                .collect(),
             Action::Sweep => vec![Model::Sequential, Model::Threading, Model::Multiprocessing],
             Action::Crossover => vec![
                 Model::Sequential,
@@ -623,8 +633,13 @@ impl Params {
         let mut why: Vec<(&'static str, String)> = Vec::new();
         match action {
             Action::Compare => {
-                for name in ["models", "lab"] {
-                    why.push((name, "Compare all runs every model, without a lab".into()));
+                why.push(("lab", "Compare all runs the models, without a lab".into()));
+                let combined = self.models.iter().any(|m| !Model::GUIDES.contains(m));
+                if !combined && self.workload != Workload::Mixed {
+                    why.push((
+                        "models",
+                        "Compare all runs the guides' four models, and the combined ones if models names them".into(),
+                    ));
                 }
             }
             Action::Sweep => {
@@ -1626,14 +1641,37 @@ mod tests {
     fn plans() {
         let p = parse_query("compare=1&repeat=2").params;
         let plan = p.plan(Action::Compare);
-        assert_eq!(plan.len(), 2 * 2 * 6);
+        assert_eq!(
+            plan.len(),
+            2 * 2 * 4,
+            "the guides' four models on I/O and CPU"
+        );
         let first: Vec<_> = plan[..4].iter().map(|s| s.model.name()).collect();
         assert_eq!(
             first,
             ["sequential", "asyncio", "threading", "multiprocessing"]
         );
-        assert_eq!(plan[12].round, 1);
-        assert_eq!(Params::default().plan(Action::Compare).len(), 3 * 2 * 6);
+        assert_eq!(plan[8].round, 1);
+        assert_eq!(Params::default().plan(Action::Compare).len(), 3 * 2 * 4);
+        // The combined models join on the mixed workload, or when models names one.
+        let mixed = parse_query("compare=1&workload=mixed&repeat=1").params;
+        assert_eq!(mixed.plan(Action::Compare).len(), 3 * 6);
+        let named = parse_query("compare=1&models=asyncio-processes&repeat=1").params;
+        let models: Vec<_> = named
+            .models_for(Action::Compare)
+            .iter()
+            .map(|m| m.name())
+            .collect();
+        assert_eq!(
+            models,
+            [
+                "sequential",
+                "asyncio",
+                "threading",
+                "multiprocessing",
+                "asyncio-processes"
+            ]
+        );
         assert_eq!(Params::default().plan(Action::Run).len(), 4);
         let lab = parse_query("lab=race&models=asyncio")
             .params

@@ -78,7 +78,7 @@ async function main() {
     preloadPython();
   });
 
-  /** @type {{action: string, params: import('./shared/types.js').Params, rounds: number} | null} */
+  /** @type {{action: string, params: import('./shared/types.js').Params, rounds: number, models: Set<string>} | null} the last run: its action, scenario, rounds and the models its plan runs */
   let last = null;
   /** @type {Result | null} the row picked in the results table, if any */
   let picked = null;
@@ -193,7 +193,9 @@ async function main() {
 
   /** @param {import('./shared/types.js').Params} params */
   function matrixOptions(params) {
-    return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil, models: s.models, workloadOrder: s.workloads, probe: controller.probe };
+    // The rows are the models the plan runs, in the schema's order, shown before they are measured.
+    const models = s.models.filter((m) => last?.models.has(m));
+    return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil, models, workloadOrder: s.workloads, probe: controller.probe };
   }
 
   /** Draw the matrix from every round so far (Compare all only). @param {Result[]} results */
@@ -229,7 +231,8 @@ async function main() {
     },
     views: {
       reset: (action, parsed, plan) => {
-        last = { action, params: parsed.params, rounds: plan?.rounds ?? 1 };
+        const models = new Set((plan?.steps ?? []).map((/** @type {{model: string}} */ st) => st.model));
+        last = { action, params: parsed.params, rounds: plan?.rounds ?? 1, models };
         picked = null;
         running = null;
         $('results-announce').textContent = '';
