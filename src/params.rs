@@ -933,7 +933,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         name: "workload",
         label: "Workload",
         unit: "",
-        help: "io: each task waits; cpu: each task computes; mixed: waits, then computes.",
+        help: "io: each task waits; cpu: it computes; mixed: it waits, then computes.",
         kind: Kind::Choice {
             choices: Workload::NAMES,
         },
@@ -949,7 +949,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         name: "tasks",
         label: "Tasks",
         unit: "",
-        help: "How many tasks to run. asyncio runs up to 10,000; the other models up to 256.",
+        help: "How many tasks: up to 10,000 for asyncio, 256 for the others.",
         kind: Kind::Int {
             min: 1,
             max: MAX_ASYNCIO_TASKS,
@@ -1139,7 +1139,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         name: "models",
         label: "Models",
         unit: "",
-        help: "Which models to run. asyncio-processes and asyncio-threads are asyncio handing work to a pool (run_in_executor, to_thread).",
+        help: "The last two: asyncio with a pool (run_in_executor, to_thread).",
         kind: Kind::List {
             choices: Model::NAMES,
         },

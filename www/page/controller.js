@@ -76,17 +76,24 @@ export class Controller {
 
   /**
    * Get ready for the scenario in idle time, as it is edited: spare workers to make its
-   * processes (and the baseline's) from at once. Nothing when it is not valid.
+   * processes (and the baseline's) from at once, and the pool its threads run on. Nothing
+   * when it is not valid.
    * @param {string} query @param {Action} action
    */
   prepare(query, action) {
-    let processes = 0;
+    /** @type {{processes: number, threads: number, steps: {model: string}[]}} */
+    let plan;
     try {
-      processes = core().plan(query, action, this.o.caps.cores).processes;
+      plan = core().plan(query, action, this.o.caps.cores);
     } catch {
       return;
     }
-    import('../runners/processes.js').then(({ keepSpares }) => keepSpares(processes + 1));
+    import('../runners/processes.js').then(({ keepSpares }) => keepSpares(plan.processes + 1));
+    // The pool the scenario's threads run on, started once the page is idle.
+    const threads = plan.steps.some((s) => s.model === 'threading' || s.model === 'asyncio-threads');
+    if (threads && this.o.caps.threads && !this.running) {
+      import('../runners/threading.js').then(({ prestart }) => prestart(plan.threads, query));
+    }
   }
 
   /**
