@@ -26,7 +26,7 @@ import { setState, status, showError, showNotices, progress, showProgress } from
  * @property {(probe: number) => void} noise how busy the machine was: the slowest probe so far
  * @property {(model: string, reason: string) => void} unavailable a model this browser cannot run
  * @property {(workload: string) => Promise<{point: (series: string, i: number, speedup: number) => void, counts: number[]}>} sweep a sweep begins
- * @property {(plan: {steps: import('../shared/types.js').Step[]}, parsed: Parsed) => Promise<{point: (p: import('../views/crossover.js').Point) => void}>} crossover the crossover begins
+ * @property {(plan: {steps: import('../shared/types.js').Step[]}, parsed: Parsed) => Promise<{point: (p: import('../shared/types.js').Point) => void}>} crossover the crossover begins
  */
 
 /**

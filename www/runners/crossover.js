@@ -13,7 +13,7 @@ import { runModel } from './index.js';
 
 /** @typedef {import('../shared/types.js').Result} Result */
 /** @typedef {import('../shared/types.js').Step} Step */
-/** @typedef {import('../views/crossover.js').Point} Point */
+/** @typedef {import('../shared/types.js').Point} Point */
 
 /**
  * @typedef {object} CrossoverOptions

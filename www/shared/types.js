@@ -41,6 +41,9 @@
  * @property {string} note
  * @property {Trace} trace
  * @property {object} [lab]
+ *
+ * @typedef {Omit<Result, 'trace'> & {share: number}} Point one measurement of the crossover:
+ *   a result without its trace, at one share of computing
  */
 /**
  * The parameter schema and a parse of a query, as `src/params.rs` serialises them.

@@ -14,7 +14,7 @@ import { summarize } from './summary.js';
 import { median } from '../shared/stats.js';
 
 /** @typedef {import('../shared/types.js').Result} Result */
-/** @typedef {Omit<Result, 'trace'> & {share: number}} Point one measurement of the crossover */
+/** @typedef {import('../shared/types.js').Point} Point */
 
 /** Two speedups within this share of the larger are a tie, not an order. */
 export const TIE = 0.1;
