@@ -21,6 +21,7 @@ import { serve, launch, ROOT } from '../tests/e2e/harness.mjs';
 import { buildNative, nativeKernel, nativeRayon, writeScript, runPython, pythonVersion } from './native.mjs';
 import { autorun, loadAndCosts } from './browser.mjs';
 import { buildReport } from './report.mjs';
+import { combinedScripts, combinedRep, combinedReport } from './combined.mjs';
 import { busyFraction, cpuSnapshot, othersShare, median } from './stats.mjs';
 
 const started = performance.now();
@@ -161,6 +162,8 @@ for (const workload of ['io', 'cpu']) {
     }
   }
 }
+// asyncio with executors against CPython's run_in_executor (section 7, bench/combined.mjs).
+const combinedPy = combinedScripts(bin, TMP);
 const python = pythonVersion();
 /** @type {Array<Record<string, any>>} */
 const cpython = [];
@@ -214,8 +217,10 @@ try {
     }
     say(`browser, repetition ${rep + 1}/${REPS}: 10,000 asyncio futures`);
     const asyncio10k = await measured(`asyncio x 10,000 ${rep + 1}`, () => autorun(browser, `${server.url}?models=asyncio&workload=io&tasks=10000&io_ms=${IO_MS}&run=1`, 'asyncio x 10,000'));
-    for (const r of [costs, ...Object.values(compare), ...Object.values(gilOff), asyncio10k]) problems.push(...(r?.problems ?? []));
-    runs.push({ costs, compare, gilOff, asyncio10k });
+    say(`repetition ${rep + 1}/${REPS}: asyncio with executors, mixed work, page, native and CPython`);
+    const combined = await combinedRep({ bin, scripts: combinedPy, browser, base: server.url, measured: (what, fn) => measured(`${what} ${rep + 1}`, fn) });
+    for (const r of [costs, ...Object.values(compare), ...Object.values(gilOff), asyncio10k, combined.page]) problems.push(...(r?.problems ?? []));
+    runs.push({ costs, compare, gilOff, asyncio10k, combined });
   }
 } finally {
   await browser.close();
@@ -244,6 +249,11 @@ const report = buildReport({
   wasmRawBytes,
   firstLoadMs,
 });
+const combined = combinedReport(runs.map((r) => r.combined));
+report.disagreements.push(...combined.disagreements);
+report.targets.push(...combined.targets.map((t) => ({ section: '7. asyncio with executors', ...t })));
+report.md += `\n\n${combined.md}`;
+report.sections.combined = combined.figures;
 const seconds = (performance.now() - started) / 1000;
 const info = {
   ...machine(),

@@ -9,6 +9,11 @@
 //!     run the scenario's tasks with threading::run_tasks on a 1-thread pool (the
 //!     one-after-another baseline) and on a <threads>-thread pool, alternately, <reps>
 //!     times each: {"threads", "iters_per_ms", "seq_ms": [...], "par_ms": [...]}
+//! bench_native combined "<query>" <processes> <reps>
+//!     the scenario one task after another (sequential::run), then asyncio handing its
+//!     computing to a pool of <processes> "processes" (threads with their own loops,
+//!     multiprocessing::NativePool), alternately, <reps> times each:
+//!     {"processes", "seq_ms": [...], "combined_ms": [...]}
 //! ```
 //!
 //! Output is JSON on one line (or the script), errors go to stderr with exit code 2.
@@ -41,7 +46,7 @@ mod native {
     use concurrency_playground::python::script;
     use concurrency_playground::workload::Kernel;
 
-    pub const USAGE: &str = "usage: bench_native script \"<query>\" <model> | kernel <reps> | rayon \"<query>\" <threads> <reps>";
+    pub const USAGE: &str = "usage: bench_native script \"<query>\" <model> | kernel <reps> | rayon \"<query>\" <threads> <reps> | combined \"<query>\" <processes> <reps>";
 
     /// Run one subcommand and return what it prints.
     pub fn run(args: &[String]) -> Result<String, String> {
@@ -71,6 +76,12 @@ mod native {
                 let threads = count(arg(2, "the thread count")?, 1, 64)?;
                 let reps = count(arg(3, "the repetitions")?, 1, 100)?;
                 rayon_bench(&params, threads, reps)
+            }
+            "combined" => {
+                let params = scenario(arg(1, "the query")?)?;
+                let processes = count(arg(2, "the process count")?, 1, 16)?;
+                let reps = count(arg(3, "the repetitions")?, 1, 100)?;
+                combined_bench(&params, processes as u32, reps)
             }
             other => Err(format!("{other:?} is not a command")),
         }
@@ -135,6 +146,40 @@ mod native {
             kernel.iters_per_ms,
             list(&seq),
             list(&par)
+        ))
+    }
+
+    /// One after another, then asyncio with a native process pool, alternately: the
+    /// combined model natively, beside CPython's run_in_executor script.
+    fn combined_bench(params: &Params, processes: u32, reps: usize) -> Result<String, String> {
+        use concurrency_playground::event_loop::{block_on, NativeLoop};
+        use concurrency_playground::models::multiprocessing::NativePool;
+        use concurrency_playground::models::{asyncio, sequential};
+        use concurrency_playground::trace::Progress;
+        let kernel = Kernel::calibrate(&SystemClock);
+        let (mut seq, mut combined) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let t = block_on(sequential::run(
+                params,
+                kernel,
+                &NativeLoop,
+                &Progress::none(),
+            ));
+            seq.push(t.wall_ms);
+            let pool = NativePool::new(params, kernel, processes);
+            let t = block_on(asyncio::run_with(
+                params,
+                kernel,
+                &NativeLoop,
+                Some(&pool),
+                &Progress::none(),
+            ))?;
+            combined.push(t.wall_ms);
+        }
+        Ok(format!(
+            "{{\"processes\":{processes},\"seq_ms\":{},\"combined_ms\":{}}}",
+            list(&seq),
+            list(&combined)
         ))
     }
 }

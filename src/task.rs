@@ -6,14 +6,52 @@
 //! loop, as a CPU-bound coroutine holds Python's: no other task of the loop runs until it
 //! ends (or yields, with `yield_ms`). It lets the platform breathe every
 //! [`BREATHE_MS`], so a browser still sees Stop.
+//!
+//! Where each part runs is the task's [`Offload`]: on the loop (the default), as a blocking
+//! call that holds the loop (`time.sleep` inside a coroutine, the mistake the blocking lab
+//! measures), or handed to an [`Executor`] and awaited (`loop.run_in_executor`,
+//! `asyncio.to_thread`); the worker's spans then go on the worker's lane and the task's
+//! own lane shows it `awaiting`.
 
-use crate::event_loop::{hold, until_free, EventLoop};
+use crate::event_loop::{take, until_free, EventLoop, Held};
+use crate::executor::{Done, ExecError, Executor, Job, Work};
 use crate::trace::{State, Trace};
 use crate::workload::{Kernel, TaskSpec};
 use std::cell::RefCell;
 
-/// The longest stretch of computing between two breaths of the platform, ms.
+/// The longest stretch of computing (or of a blocking call) between two breaths of the
+/// platform, ms.
 pub const BREATHE_MS: f64 = 50.0;
+
+/// Where one part of a task runs.
+#[derive(Clone, Copy)]
+pub enum Via<'a> {
+    /// On the task's loop: a wait is awaited (`await asyncio.sleep(s)`); a computation
+    /// holds the loop, as any code between two awaits does.
+    Loop,
+    /// A blocking call on the loop's thread (`time.sleep(s)` inside a coroutine): it holds
+    /// the loop, and no other task runs until it returns.
+    Block,
+    /// Handed to an executor and awaited: the loop runs other tasks meanwhile.
+    Executor(&'a dyn Executor),
+}
+
+/// Where a task's wait and its computing run.
+#[derive(Clone, Copy)]
+pub struct Offload<'a> {
+    /// The I/O wait.
+    pub io: Via<'a>,
+    /// The computing ([`Via::Block`] is the same as [`Via::Loop`]: computing blocks).
+    pub cpu: Via<'a>,
+}
+
+impl Offload<'static> {
+    /// Everything on the loop: a plain coroutine.
+    pub const NONE: Offload<'static> = Offload {
+        io: Via::Loop,
+        cpu: Via::Loop,
+    };
+}
 
 /// Run task `index` on `lp`, recording on `lane` of `trace`. `ready` is the absolute time
 /// it could have started; time between that and its first step is `blocked` (its loop was
@@ -26,6 +64,23 @@ pub async fn run_task<L: EventLoop + ?Sized>(
     trace: &RefCell<Trace>,
     lp: &L,
 ) -> u64 {
+    match run_task_via(index, lane, spec, ready, trace, lp, Offload::NONE).await {
+        Ok(checksum) => checksum,
+        Err(e) => unreachable!("a task with no executor has no executor error: {e}"),
+    }
+}
+
+/// [`run_task`], with its parts where `offload` says; an error when an executor gave no
+/// answer.
+pub async fn run_task_via<L: EventLoop + ?Sized>(
+    index: u32,
+    lane: u32,
+    spec: &TaskSpec,
+    ready: f64,
+    trace: &RefCell<Trace>,
+    lp: &L,
+    offload: Offload<'_>,
+) -> Result<u64, ExecError> {
     // Not while another task computes: it has not awaited, so this task has not begun.
     until_free(lp).await;
     let start = lp.now_ms();
@@ -34,19 +89,38 @@ pub async fn run_task<L: EventLoop + ?Sized>(
         .record_late(lane, Some(index), ready, start);
     let mut now = start;
     if spec.io_ms > 0.0 {
-        lp.sleep(spec.io_ms).await;
-        let due = now + spec.io_ms;
-        let woke = lp.now_ms();
-        until_free(lp).await;
-        let resumed = lp.now_ms();
-        let mut t = trace.borrow_mut();
-        t.record(lane, Some(index), State::IoWait, now, due.min(woke));
-        t.record_late(lane, Some(index), due, resumed);
-        now = resumed;
+        now = match offload.io {
+            Via::Loop => {
+                lp.sleep(spec.io_ms).await;
+                let due = now + spec.io_ms;
+                let woke = lp.now_ms();
+                let mut t = trace.borrow_mut();
+                t.record(lane, Some(index), State::IoWait, now, due.min(woke));
+                t.record_late(lane, Some(index), due, woke);
+                woke
+            }
+            Via::Block => {
+                let held = taken(lp, index, lane, now, trace).await;
+                let from = lp.now_ms();
+                block(lp, spec.io_ms, held).await;
+                let end = lp.now_ms();
+                trace
+                    .borrow_mut()
+                    .record(lane, Some(index), State::IoWait, from, end);
+                end
+            }
+            Via::Executor(ex) => {
+                handed(lp, ex, index, lane, Work::Block, spec.io_ms, now, trace).await?
+            }
+        };
     }
     let total = spec.iters();
     if total == 0 {
-        return 0;
+        return Ok(0);
+    }
+    if let Via::Executor(ex) = offload.cpu {
+        handed(lp, ex, index, lane, Work::Compute, spec.cpu_ms, now, trace).await?;
+        return Ok(0);
     }
     trace.borrow_mut().add_iters(lane, total);
     // Without yield_ms the whole computation is one slice that never awaits: it holds the
@@ -60,7 +134,9 @@ pub async fn run_task<L: EventLoop + ?Sized>(
     let mut done = 0;
     while done < total {
         let n = slice.min(total - done);
-        checksum ^= compute(lp, &spec.kernel, n).await;
+        let held = taken(lp, index, lane, now, trace).await;
+        now = lp.now_ms();
+        checksum ^= compute(lp, &spec.kernel, n, held).await;
         done += n;
         let end = lp.now_ms();
         trace
@@ -69,7 +145,6 @@ pub async fn run_task<L: EventLoop + ?Sized>(
         now = end;
         if done < total {
             lp.yield_now().await;
-            until_free(lp).await;
             let resumed = lp.now_ms();
             trace
                 .borrow_mut()
@@ -77,12 +152,31 @@ pub async fn run_task<L: EventLoop + ?Sized>(
             now = resumed;
         }
     }
-    checksum
+    Ok(checksum)
 }
 
-/// `iters` iterations of the kernel holding the loop, breathing every [`BREATHE_MS`].
-async fn compute<L: EventLoop + ?Sized>(lp: &L, kernel: &Kernel, iters: u64) -> u64 {
-    let _held = hold(lp);
+/// Take the loop for task `index`, recording as `blocked` the time another task held it.
+async fn taken<'l, L: EventLoop + ?Sized>(
+    lp: &'l L,
+    index: u32,
+    lane: u32,
+    since: f64,
+    trace: &RefCell<Trace>,
+) -> Held<'l, L> {
+    let held = take(lp).await;
+    trace
+        .borrow_mut()
+        .record_late(lane, Some(index), since, lp.now_ms());
+    held
+}
+
+/// `iters` iterations of the kernel on the loop `_held`, breathing every [`BREATHE_MS`].
+async fn compute<L: EventLoop + ?Sized>(
+    lp: &L,
+    kernel: &Kernel,
+    iters: u64,
+    _held: Held<'_, L>,
+) -> u64 {
     let per_breath = kernel.iters_for(BREATHE_MS).max(1);
     let mut checksum = 0;
     let mut done = 0;
@@ -95,6 +189,57 @@ async fn compute<L: EventLoop + ?Sized>(lp: &L, kernel: &Kernel, iters: u64) -> 
         }
     }
     checksum
+}
+
+/// A blocking call of `ms` on the loop `_held`, breathing every [`BREATHE_MS`].
+async fn block<L: EventLoop + ?Sized>(lp: &L, ms: f64, _held: Held<'_, L>) {
+    let until = lp.now_ms() + ms;
+    loop {
+        let left = until - lp.now_ms();
+        if left <= 0.0 {
+            return;
+        }
+        lp.block(left.min(BREATHE_MS));
+        if until > lp.now_ms() {
+            lp.breathe().await;
+        }
+    }
+}
+
+/// Hand `work` of task `index` to `ex` at absolute `since` and await it: the worker's spans
+/// go on its lane, the task's lane shows it awaiting. Returns when the task resumed.
+#[allow(clippy::too_many_arguments)]
+async fn handed<L: EventLoop + ?Sized>(
+    lp: &L,
+    ex: &dyn Executor,
+    index: u32,
+    lane: u32,
+    work: Work,
+    ms: f64,
+    since: f64,
+    trace: &RefCell<Trace>,
+) -> Result<f64, ExecError> {
+    let done = ex
+        .run(Job {
+            task: index,
+            work,
+            ms,
+        })
+        .await?;
+    let resumed = lp.now_ms();
+    let mut t = trace.borrow_mut();
+    record_done(&mut t, index, &done);
+    t.record(lane, Some(index), State::Awaiting, since, resumed);
+    Ok(resumed)
+}
+
+/// A worker's spans for task `index`, on the worker's lane.
+pub fn record_done(trace: &mut Trace, index: u32, done: &Done) {
+    let lane = trace.lane(&done.worker);
+    for s in &done.spans {
+        trace.record(lane, s.task.or(Some(index)), s.state, s.start_ms, s.end_ms);
+    }
+    trace.add_iters(lane, done.iters);
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -135,7 +280,8 @@ mod tests {
         assert!(t.spans[0].end_ms - t.spans[0].start_ms >= 19.0);
     }
 
-    /// With yield_ms, the computation is cut in slices with a turn of the loop between.
+    /// With yield_ms, the computation is cut in slices with a turn of the loop between:
+    /// 10 ms in slices of 2 ms is 5 slices (6 when rounding leaves a few iterations over).
     #[test]
     fn yields_slice_the_work() {
         let lp = NativeLoop;
@@ -147,7 +293,8 @@ mod tests {
             .spans
             .iter()
             .filter(|s| s.state == State::Running)
-            .count();
-        assert_eq!(running, 5);
+            .count() as u64;
+        assert_eq!(running, s.iters().div_ceil(s.kernel.iters_for(2.0)));
+        assert!((5..=6).contains(&running), "{running}");
     }
 }

@@ -5,6 +5,7 @@
 //! Every lane also counts the kernel iterations it computed, so the speed each context
 //! really ran at (a page, a thread, a process) can be set beside the calibration.
 
+use crate::names::named;
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use strum::{IntoStaticStr, VariantArray, VariantNames};
@@ -12,22 +13,16 @@ use strum::{IntoStaticStr, VariantArray, VariantNames};
 /// The label of the lane that shows the page's event-loop lag, in every trace that has one.
 pub const LAG_LANE: &str = "event loop lag";
 
+/// The label of the lane that shows who holds the GIL, in a threading trace with the GIL on:
+/// one [`State::GilHeld`] span per turn, whose `task` is the task that held it.
+pub const GIL_LANE: &str = "GIL";
+
 /// Lateness shorter than this is not worth a `blocked` mark on the timeline, ms.
 pub const MIN_BLOCKED_MS: f64 = 0.5;
 
 /// What a lane was doing during a span.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    VariantArray,
-    VariantNames,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Serialize, Deserialize, IntoStaticStr, VariantArray, VariantNames)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum State {
@@ -35,8 +30,13 @@ pub enum State {
     Running,
     /// Waiting for (simulated) I/O.
     IoWait,
+    /// A task on an event loop awaiting work it handed to an executor (a process pool, a
+    /// thread): the loop runs other tasks meanwhile.
+    Awaiting,
     /// Ready to compute, waiting for the global interpreter lock.
     GilWait,
+    /// Holding the global interpreter lock (on the GIL lane only): one span per turn.
+    GilHeld,
     /// Starting a thread pool or a process.
     Spawn,
     /// Sending arguments to a process or receiving its result.
@@ -45,17 +45,7 @@ pub enum State {
     Blocked,
 }
 
-impl State {
-    /// Every state, in legend order.
-    pub const ALL: &'static [State] = <State as VariantArray>::VARIANTS;
-    /// Every state's name, in legend order.
-    pub const NAMES: &'static [&'static str] = <State as VariantNames>::VARIANTS;
-
-    /// The name used in traces and by the views.
-    pub fn name(self) -> &'static str {
-        self.into()
-    }
-}
+named!(State);
 
 /// One interval of one lane.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -195,6 +185,13 @@ impl Trace {
         }
         self.origin_ms = origin;
         self.wall_ms += shift;
+    }
+
+    /// The trace recorded in `cell`, closed at absolute time `end`.
+    pub fn closed(cell: RefCell<Trace>, end: f64) -> Trace {
+        let mut trace = cell.into_inner();
+        trace.finish(end);
+        trace
     }
 
     /// Close the trace at absolute time `end`.

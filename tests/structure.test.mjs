@@ -94,6 +94,16 @@ test('the shared folder imports nothing but itself', () => {
   assert.deepEqual(bad, []);
 });
 
+test('runners measure and views draw: no runner imports a view, the page (main.js, page/) or a worker', () => {
+  const bad = [];
+  for (const f of files('www/runners', /\.js$/)) {
+    for (const i of imports(f)) {
+      if (i.startsWith('www/views/') || i.startsWith('www/page/') || i.startsWith('www/workers/') || i === 'www/main.js') bad.push(`${f} imports ${i}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
 test('each runner is its model alone: no runner imports another model\'s runner', () => {
   const models = ['sequential', 'asyncio', 'threading', 'multiprocessing'];
   const bad = [];
@@ -104,11 +114,21 @@ test('each runner is its model alone: no runner imports another model\'s runner'
   assert.deepEqual(bad, []);
 });
 
+test('a combined model borrows the other models\' workers only through runners/executors.js', () => {
+  const others = ['sequential', 'asyncio', 'threading', 'multiprocessing'].map((m) => `www/runners/${m}.js`);
+  const bad = [];
+  for (const f of ['www/runners/asyncio-processes.js', 'www/runners/asyncio-threads.js']) {
+    for (const i of imports(f)) if (others.includes(i)) bad.push(`${f} imports ${i}`);
+  }
+  assert.deepEqual(bad, []);
+  assert.ok(imports('www/runners/asyncio-processes.js').includes('www/runners/executors.js'));
+});
+
 /** The page's JS, where the schema's names and limits must not be written again. */
 const pageJs = () => files('www', /\.js$/).filter((f) => !f.startsWith('www/vendor/'));
 
 test('span states are named in Rust and in one table of words (views/timeline/interact.js), nowhere else', () => {
-  const states = ['io_wait', 'gil_wait', 'spawn', 'ipc', 'blocked', 'running'];
+  const states = ['io_wait', 'gil_wait', 'gil_held', 'spawn', 'ipc', 'blocked', 'running'];
   const bad = [];
   for (const f of pageJs().filter((f) => f !== 'www/views/timeline/interact.js')) {
     read(f)

@@ -4,8 +4,9 @@
 //! instead (tests/e2e/); every model also runs natively under `cargo test`.
 //!
 //! Covered, in order: the boundary (errors reach JS as `Error`), the JS event loop (timers
-//! on macrotasks, a held loop), asyncio and sequential on it, the per-process entry point
-//! of multiprocessing, the process pool's schedule, and the lag meter.
+//! on macrotasks, a held loop), asyncio and sequential on it (the blocking lab's waits
+//! too), the per-process entry point of multiprocessing, the process pool's schedule, the
+//! lag meter, and asyncio handing its work to an executor the page provides.
 #![cfg(target_arch = "wasm32")]
 
 use concurrency_playground::boundary::js_loop::{JsLoop, PerformanceClock};
@@ -96,14 +97,16 @@ async fn asyncio_sleeping_futures_overlap() {
 }
 
 /// CPU futures never overlap: the loop runs one at a time, and the wall time is their sum.
+/// Each computes for longer than a breath (50 ms): a breath lets the page in, never
+/// another task of the loop.
 #[wasm_bindgen_test]
 async fn asyncio_cpu_futures_do_not_overlap() {
-    let p = parse_query("models=asyncio&workload=cpu&tasks=4&cpu_ms=30")
+    let p = parse_query("models=asyncio&workload=cpu&tasks=4&cpu_ms=120")
         .ok()
         .expect("valid");
     let trace = asyncio::run(&p, kernel(), &JsLoop, &Progress::none()).await;
     assert_eq!(trace.max_overlap(State::Running), 1);
-    assert!(trace.wall_ms >= 4.0 * 30.0 * 0.8, "{}", trace.wall_ms);
+    assert!(trace.wall_ms >= 4.0 * 120.0 * 0.8, "{}", trace.wall_ms);
     assert!(trace.problems().is_empty(), "{:?}", trace.problems());
     // Every task but the first waited for the loop: blocked, then running.
     assert!(trace.time_in(State::Blocked) > 0.0);
@@ -131,6 +134,21 @@ async fn asyncio_cpu_holds_the_loop_across_breaths() {
         speed > 0.6 * k,
         "computed at {speed} of {k} iterations per ms"
     );
+}
+
+/// The blocking lab's mistake: a blocking wait inside each task holds the loop, so the
+/// waits go one after another and the others are blocked meanwhile, though the page still
+/// breathes.
+#[wasm_bindgen_test]
+async fn blocking_waits_hold_the_loop() {
+    let p = parse_query("lab=blocking&workload=io&tasks=3&io_ms=80")
+        .ok()
+        .expect("valid");
+    let trace = asyncio::run(&p, kernel(), &JsLoop, &Progress::none()).await;
+    assert_eq!(trace.max_overlap(State::IoWait), 1, "{trace:?}");
+    assert!(trace.wall_ms >= 3.0 * 80.0 * 0.95, "{}", trace.wall_ms);
+    assert!(trace.time_in(State::Blocked) >= 80.0, "{trace:?}");
+    assert!(trace.problems().is_empty(), "{:?}", trace.problems());
 }
 
 /// With a cooperative yield the CPU tasks interleave: each task runs in several slices.
@@ -338,4 +356,66 @@ async fn the_lag_meter_sees_a_held_loop() {
         .as_f64()
         .expect("a number");
     assert!(max >= 60.0, "max lag {max} ms");
+}
+
+/// asyncio with an executor the page provides: each task awaits its wait on the loop,
+/// then hands its computing to `submit`, which answers with a `Promise` of the worker's
+/// spans; the loop computes nothing, the tasks show `awaiting`, the worker's spans land on
+/// its own lane, and a rejected job ends the run with its message.
+#[wasm_bindgen_test]
+async fn asyncio_awaits_an_executor_of_the_page() {
+    let submit = js_sys::Function::new_with_args(
+        "job",
+        "return new Promise((resolve) => setTimeout(() => { \
+           const at = performance.timeOrigin + performance.now(); \
+           resolve({ worker: 'process 0', iters: 7, spans: [ \
+             { lane: 0, task: job.task, state: 'running', start_ms: at - job.ms, end_ms: at } ] }); \
+         }, job.ms));",
+    );
+    let trace = page::run_asyncio_with(
+        "asyncio-processes".into(),
+        "workload=mixed&tasks=3&io_ms=20&cpu_ms=40".into(),
+        kernel().iters_per_ms,
+        None,
+        submit,
+        1,
+    )
+    .await
+    .expect("a trace");
+    let trace: concurrency_playground::Trace =
+        serde_wasm_bindgen::from_value(trace).expect("a trace");
+    assert_eq!(trace.lanes, ["task 0", "task 1", "task 2", "process 0"]);
+    let on = |lane: u32, state: State| {
+        trace
+            .spans
+            .iter()
+            .filter(|s| s.lane == lane && s.state == state)
+            .count()
+    };
+    assert_eq!((0..3).map(|l| on(l, State::Running)).sum::<usize>(), 0);
+    assert_eq!((0..3).map(|l| on(l, State::Awaiting)).sum::<usize>(), 3);
+    assert_eq!(on(3, State::Running), 3);
+    assert_eq!(trace.iters[3], 21);
+    // The three jobs were in flight at once: the loop did not wait for one to submit the next.
+    assert!(trace.wall_ms < 20.0 + 3.0 * 40.0, "{}", trace.wall_ms);
+
+    let failing = js_sys::Function::new_with_args(
+        "job",
+        "return Promise.reject(new Error('process 0 died'))",
+    );
+    let err = page::run_asyncio_with(
+        "asyncio-processes".into(),
+        "workload=cpu&tasks=2&cpu_ms=10".into(),
+        kernel().iters_per_ms,
+        None,
+        failing,
+        1,
+    )
+    .await
+    .expect_err("a failed job");
+    let message = error_message(JsValue::from(err));
+    assert!(
+        message.contains("asyncio-processes: process 0 died"),
+        "{message}"
+    );
 }

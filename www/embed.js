@@ -31,19 +31,31 @@ export function postToParent(type, body) {
   window.parent.postMessage({ source: SOURCE, type, ...body }, '*');
 }
 
-/** Tell the parent our height whenever it changes, so it can size the iframe. */
+/**
+ * Tell the parent our height whenever it changes, so it can size the iframe.
+ *
+ * In a short iframe (a course page that strips scripts keeps the snippet's fixed height) the
+ * results scroll inside their own panel, below Run and Stop (style.css, "embed view"); the
+ * height sent is then what the page would need to show everything, so a parent that does
+ * size the iframe makes it that tall, and the panel stops scrolling.
+ */
 export function watchHeight() {
   let last = 0;
+  const panel = /** @type {HTMLElement | null} */ (document.querySelector('.panel.results'));
   const send = () => {
     // The document's own height, not scrollHeight: that never drops below the iframe's
     // height, so an iframe sized by these messages could grow but never shrink.
-    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    const own = document.documentElement.getBoundingClientRect().height;
+    const hidden = panel ? Math.max(0, panel.scrollHeight - panel.clientHeight) : 0;
+    const height = Math.ceil(own + hidden);
     if (height !== last) {
       last = height;
       postToParent('height', { height });
     }
   };
-  new ResizeObserver(send).observe(document.documentElement);
+  const watch = new ResizeObserver(send);
+  watch.observe(document.documentElement);
+  for (const child of panel?.children ?? []) watch.observe(child);
   send();
 }
 
@@ -84,22 +96,26 @@ export function embedSnippet(href) {
 }
 
 /**
- * Make the page compact: the Scenario group and every other parameter the URL sets stay,
- * the rest of the form hides (CSS hides the other sections: style.css, "embed view").
- * @param {{fields: Map<string, HTMLElement>, fieldsets: Map<string, HTMLFieldSetElement>}} form
+ * Make the page compact: the basic settings and every other parameter the URL sets stay
+ * (the advanced ones open, without their disclosure), the rest of the form hides (CSS hides
+ * the other sections: style.css, "embed view").
+ * @param {{fields: Map<string, HTMLElement>, fieldsets: Map<string, HTMLFieldSetElement>, openAdvanced: () => void}} form
  * @param {URLSearchParams} url
  */
 function compactForm(form, url) {
+  let advanced = 0;
   for (const [group, fieldset] of form.fieldsets) {
     let shown = 0;
     for (const [name, field] of form.fields) {
       if (field.closest('fieldset') !== fieldset) continue;
-      const show = group === 'scenario' || url.has(name);
+      const show = group === 'basic' || url.has(name);
       field.classList.toggle('embed-hide', !show);
       if (show) shown++;
     }
     fieldset.classList.toggle('embed-hide', shown === 0);
+    if (group !== 'basic') advanced += shown;
   }
+  if (advanced) form.openAdvanced();
 }
 
 /**
@@ -121,7 +137,7 @@ function rejectReason(event, commands) {
  * Start the embed view, once the page is ready: compact form, "Open full playground" link
  * kept on the current scenario, height and ready messages, and the parent's commands.
  * @param {object} opts
- * @param {{root: HTMLFormElement, fields: Map<string, HTMLElement>, fieldsets: Map<string, HTMLFieldSetElement>}} opts.form
+ * @param {{root: HTMLFormElement, fields: Map<string, HTMLElement>, fieldsets: Map<string, HTMLFieldSetElement>, openAdvanced: () => void}} opts.form
  * @param {() => string} opts.currentQuery the scenario as the URL holds it
  * @param {import('./capabilities.js').Capabilities} opts.caps
  * @param {Record<string, () => void>} opts.commands what the parent may ask: run, stop

@@ -156,15 +156,8 @@ fn post(which: fn(&mut State) -> &mut Option<Channel>, serve: fn()) -> bool {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct JsLoop;
 
-impl Clock for JsLoop {
-    fn now_ms(&self) -> f64 {
-        PerformanceClock.now_ms()
-    }
-}
-
 impl EventLoop for JsLoop {
-    fn sleep(&self, ms: f64) -> Wake {
-        let deadline = self.now_ms() + ms.max(0.0);
+    fn sleep_until(&self, deadline: f64) -> Wake {
         LOOP.with(|l| {
             let mut state = l.borrow_mut();
             let wake = state.timers.sleep_until(deadline);
@@ -226,5 +219,21 @@ impl EventLoop for JsLoop {
             serve_breath();
         }
         wake
+    }
+
+    fn block(&self, ms: f64) {
+        // The page's thread may not sleep (`Atomics.wait` is refused there): wait busily, as
+        // a blocked thread would hold it.
+        let until = self.now_ms() + ms;
+        while self.now_ms() < until {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// The loop's clock is the page's (or the worker's) own.
+impl Clock for JsLoop {
+    fn now_ms(&self) -> f64 {
+        PerformanceClock.now_ms()
     }
 }

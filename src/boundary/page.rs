@@ -1,23 +1,27 @@
 //! The plain build's exports (no atomics: it runs on any page): the schema and the plans
-//! the page reads, asyncio on the page's own loop, the baseline and each process's tasks
-//! in their workers, the process pool's scheduling, the lag meter, and the Python scripts.
-//! The threads build leaves all of this out, which keeps it small.
+//! the page reads, asyncio on the page's own loop (alone, or handing work to an executor
+//! the page provides), the baseline and each process's tasks in their workers, the process
+//! pool's scheduling, and the lag meter. The threads build leaves all of this out, which
+//! keeps it small.
 
 use super::js_loop::{JsLoop, PerformanceClock};
 use super::{armed_panic, from_js, kernel, scenario, to_js};
 use crate::clock::Clock;
 use crate::event_loop::EventLoop;
+use crate::executor::{Done, ExecError, Executor, Handoff, Job, Work};
 use crate::lag::{heartbeat, Lag, LagStats, BEAT_MS};
 use crate::models::multiprocessing::{self as mp, PoolRun as CorePoolRun, Reply, Spread};
-use crate::models::{asyncio, sequential};
-use crate::params::{self, Action, Lab, Model, ParamSpec, Workload, LIMITS};
-use crate::trace::{Progress, State, Trace, LAG_LANE};
+use crate::models::{asyncio, sequential, threading};
+use crate::params::{self, Action, Lab, Model, ParamSpec, Params, Workload, LIMITS};
+use crate::trace::{Progress, State, Trace, GIL_LANE, LAG_LANE};
 use futures_util::future::{abortable, AbortHandle, Aborted};
 use serde::Serialize;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 #[derive(Serialize)]
 struct SpecView {
@@ -38,12 +42,15 @@ struct SchemaView {
     states: &'static [&'static str],
     lag_lane: &'static str,
     lag_state: &'static str,
+    gil_lane: &'static str,
+    gil_state: &'static str,
     beat_ms: f64,
 }
 
 /// Everything the page needs of the schema, from the one place it is defined: each
 /// parameter (name, label, unit, help, kind, group, range, default), the limits, the names
-/// of the models, workloads, labs and span states, and the lag lane's label.
+/// of the models, workloads, labs and span states, and the labels of the lag lane and the
+/// GIL lane with the states of their spans.
 #[wasm_bindgen]
 pub fn schema() -> Result<JsValue, JsError> {
     let params = params::SCHEMA
@@ -63,6 +70,8 @@ pub fn schema() -> Result<JsValue, JsError> {
         states: State::NAMES,
         lag_lane: LAG_LANE,
         lag_state: State::Blocked.name(),
+        gil_lane: GIL_LANE,
+        gil_state: State::GilHeld.name(),
         beat_ms: BEAT_MS,
     })
 }
@@ -70,7 +79,7 @@ pub fn schema() -> Result<JsValue, JsError> {
 fn action_named(action: &str) -> Result<Action, JsError> {
     action.parse().map_err(|_| {
         JsError::new(&format!(
-            "action: {action:?} is not an action (valid: run, compare, sweep)"
+            "action: {action:?} is not an action (valid: run, compare, sweep, crossover)"
         ))
     })
 }
@@ -101,6 +110,8 @@ struct StepView {
     workload: Workload,
     lab: Lab,
     round: u32,
+    /// The crossover: the share of each task spent computing, percent.
+    share: Option<u32>,
     /// The step's own scenario: the query each runner is given.
     query: String,
 }
@@ -127,11 +138,7 @@ pub fn plan(query: &str, action: &str, cores: u32) -> Result<JsValue, JsError> {
     }
     let p = parsed.params;
     let plan = p.plan(action);
-    let loop_block_ms = plan
-        .iter()
-        .map(|s| p.loop_block_ms(s.model, s.workload))
-        .max()
-        .unwrap_or(0);
+    let loop_block_ms = plan.iter().map(|s| p.loop_block_ms(s)).max().unwrap_or(0);
     let steps = plan
         .into_iter()
         .map(|s| StepView {
@@ -140,6 +147,7 @@ pub fn plan(query: &str, action: &str, cores: u32) -> Result<JsValue, JsError> {
             workload: s.workload,
             lab: s.lab,
             round: s.round,
+            share: s.share,
         })
         .collect();
     to_js(&PlanView {
@@ -255,6 +263,108 @@ pub async fn run_asyncio(
     on_trace: Option<js_sys::Function>,
 ) -> Result<JsValue, JsError> {
     run_on_loop(Model::Asyncio, &query, iters_per_ms, on_trace).await
+}
+
+/// What the page's `submit` is given for each job: the job, and the scenario a worker runs
+/// for it (one task that only computes, or only waits).
+#[derive(Serialize)]
+struct JobView {
+    task: u32,
+    work: Work,
+    ms: f64,
+    query: String,
+}
+
+/// An executor the page provides: `submit(job)` posts the job to its workers (the process
+/// pool, the threads host) and returns a `Promise` of what the worker did (a [`Done`]).
+struct JsExecutor {
+    submit: js_sys::Function,
+    workers: Vec<String>,
+    base: Params,
+}
+
+/// A JS error's message, or the value as text.
+fn js_message(value: JsValue) -> ExecError {
+    match value.dyn_ref::<js_sys::Error>() {
+        Some(e) => String::from(e.message()),
+        None => value
+            .as_string()
+            .unwrap_or_else(|| "the executor failed".to_string()),
+    }
+}
+
+impl Executor for JsExecutor {
+    fn workers(&self) -> Vec<String> {
+        self.workers.clone()
+    }
+
+    fn run(&self, job: Job) -> Handoff<'_> {
+        let view = JobView {
+            task: job.task,
+            work: job.work,
+            ms: job.ms,
+            query: job.params(&self.base).to_query(),
+        };
+        let called = to_js(&view)
+            .map_err(|_| "a job could not be passed to JS".to_string())
+            .and_then(|arg| self.submit.call1(&JsValue::NULL, &arg).map_err(js_message));
+        Box::pin(async move {
+            let promise: js_sys::Promise = called?
+                .dyn_into()
+                .map_err(|_| "submit did not return a Promise".to_string())?;
+            let value = JsFuture::from(promise).await.map_err(js_message)?;
+            serde_wasm_bindgen::from_value::<Done>(value)
+                .map_err(|e| format!("a worker's answer: {e}"))
+        })
+    }
+}
+
+/// asyncio with an executor (`model` is `asyncio-processes` or `asyncio-threads`): the
+/// tasks on this thread's event loop, handing their computing (and, in the blocking lab,
+/// their blocking waits) to `submit(job) -> Promise<done>`, whose `workers` processes or
+/// threads get lanes of their own; a trace. `onTrace`, if given, receives snapshots while
+/// the run goes on. Stop ([`stop_runs`]) drops the run, and with it every job it was
+/// awaiting.
+#[wasm_bindgen(js_name = runAsyncioWith)]
+pub async fn run_asyncio_with(
+    model: String,
+    query: String,
+    iters_per_ms: f64,
+    on_trace: Option<js_sys::Function>,
+    submit: js_sys::Function,
+    workers: u32,
+) -> Result<JsValue, JsError> {
+    let model: Model = model
+        .parse()
+        .ok()
+        .filter(|m: &Model| m.combines())
+        .ok_or_else(|| {
+            JsError::new(&format!(
+                "model: {model:?} is not asyncio with an executor (valid: asyncio-processes, asyncio-threads)"
+            ))
+        })?;
+    let p = scenario(&query, model)?;
+    let k = kernel(iters_per_ms)?;
+    let workers = match model {
+        Model::AsyncioProcesses => (0..workers).map(mp::lane).collect(),
+        _ => (0..workers as usize).map(threading::lane).collect(),
+    };
+    let executor = JsExecutor {
+        submit,
+        workers,
+        base: p.clone(),
+    };
+    let report = reporter(on_trace);
+    let progress = Progress::new(&report, PROGRESS_EVERY_MS);
+    let run = async {
+        JsLoop.sleep(0.0).await;
+        armed_panic();
+        asyncio::run_with(&p, k, &JsLoop, Some(&executor), &progress).await
+    };
+    let trace = stoppable(model, run)
+        .await?
+        .map_err(|e| JsError::new(&format!("{}: {e}", model.name())))?;
+    to_js(&trace)
 }
 
 /// The lag meter of the page's loop: a heartbeat sleeper on the loop the models run on,
@@ -393,6 +503,40 @@ impl PoolRun {
             Spread::Pool
         };
         PoolRun(Some(CorePoolRun::new(origin, processes, tasks, spread)))
+    }
+
+    /// A `ProcessPoolExecutor` behind an event loop: each of the `tasks` tasks is
+    /// [`PoolRun::submit`]ted when it hands its work over.
+    pub fn submitted(origin: f64, processes: u32, tasks: u32) -> PoolRun {
+        PoolRun(Some(CorePoolRun::new(
+            origin,
+            processes,
+            tasks,
+            Spread::Submitted,
+        )))
+    }
+
+    /// Task `task` is submitted at `at`: `{lane, do: "send", task}` for the process to post
+    /// it to now, or null while every process is busy (it goes to the next one free).
+    pub fn submit(&mut self, task: u32, at: f64) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct ToLane {
+            lane: u32,
+            #[serde(flatten)]
+            next: mp::Next,
+        }
+        match self.run()?.submit(task, at) {
+            Some((lane, next)) => to_js(&ToLane { lane, next }),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// What the process on `lane` did for `task`, once its reply is in: `{worker, spans,
+    /// iters}`, spans in absolute ms.
+    #[wasm_bindgen(js_name = jobDone)]
+    pub fn job_done(&mut self, lane: u32, task: u32) -> Result<JsValue, JsError> {
+        let done = self.run()?.job_done(lane, task);
+        to_js(&done)
     }
 
     fn run(&mut self) -> Result<&mut CorePoolRun, JsError> {

@@ -1,9 +1,14 @@
-//! The threads build's exports: the rayon pool, the threading model and the race lab. They
-//! block, so they run in a worker (`www/workers/threads-host.js`), never on the page.
+//! The threads build's exports: the rayon pool, the threading model, the race lab, and the
+//! pool as an event loop's executor (`asyncio.to_thread`). They block, so they run in a
+//! worker (`www/workers/threads-host.js`), never on the page; a job submitted for the page's
+//! event loop runs on a thread of the pool and answers on a `BroadcastChannel`, so the host
+//! never waits for it.
 //!
 //! Stop reaches the pool through shared memory: [`cancel_address`] is where the flag lives
 //! in this build's `WebAssembly.Memory`, which the host shares with the page; the page
-//! raises it with `Atomics.store` while the host is blocked in a run.
+//! raises it with `Atomics.store` while the host is blocked in a run. The spans of a run
+//! travel the other way the same way: every thread writes them to a ring ([`live_spans`])
+//! that the page reads while the host is blocked.
 
 #[cfg(feature = "test-hooks")]
 use super::armed_panic;
@@ -11,14 +16,36 @@ use super::js_loop::PerformanceClock;
 use super::{kernel, scenario, to_js};
 use crate::cancel::Cancel;
 use crate::clock::Clock;
+use crate::executor::Done;
+use crate::gil::Gil;
+use crate::live::SpanRing;
 use crate::models::threading::{self, race, Startup};
-use crate::params::Model;
-use std::sync::OnceLock;
+use crate::params::{Model, Params};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use wasm_bindgen::prelude::*;
 pub use wasm_bindgen_rayon::init_thread_pool;
 
 /// Stop, for the run in progress; raised by the page through the shared memory.
 static CANCEL: Cancel = Cancel::new();
+
+/// The spans of the run in progress, as each thread measures them; read by the page
+/// through the shared memory.
+static LIVE: SpanRing = SpanRing::new();
+
+/// Where the ring of live spans lies in this build's memory: byte addresses and offsets
+/// (`{head, slots, capacity, slotBytes, seq, lane, task, state, open, startMs, endMs}`).
+#[wasm_bindgen(js_name = liveSpans)]
+pub fn live_spans() -> Result<JsValue, JsError> {
+    to_js(&LIVE.layout())
+}
+
+/// The lanes a threading run of `query` on this pool has, in order: the threads, then the
+/// GIL's lane when it has one.
+#[wasm_bindgen(js_name = threadingLanes)]
+pub fn threading_lanes(query: &str) -> Result<JsValue, JsError> {
+    let p = scenario(query, Model::Threading)?;
+    to_js(&threading::lanes(&p, threading::pool_threads()))
+}
 
 /// The address of the stop flag in this build's memory (a 32-bit word: 0 down, 1 up).
 #[wasm_bindgen(js_name = cancelAddress)]
@@ -52,9 +79,101 @@ pub fn run_threading(
     CANCEL.reset();
     #[cfg(feature = "test-hooks")]
     rayon::scope(|s| s.spawn(|_| armed_panic()));
-    let trace = threading::run_tasks(&p, k, origin_ms, &PerformanceClock, &CANCEL, startup)
-        .map_err(|_| JsError::new("threading: stopped"))?;
+    let trace = threading::run_tasks_live(
+        &p,
+        k,
+        origin_ms,
+        &PerformanceClock,
+        &CANCEL,
+        startup,
+        Some(&LIVE),
+    )
+    .map_err(|_| JsError::new("threading: stopped"))?;
     to_js(&trace)
+}
+
+/// The executor's session: the page's run whose jobs share one GIL.
+struct Session {
+    id: u32,
+    gil: Option<Arc<Gil<'static>>>,
+}
+
+static SESSION: Mutex<Option<Session>> = Mutex::new(None);
+
+/// The GIL of session `id`, made (and the stop flag lowered) when a new session begins.
+fn session_gil(id: u32, p: &Params) -> Option<Arc<Gil<'static>>> {
+    let mut session = SESSION.lock().unwrap_or_else(PoisonError::into_inner);
+    match &*session {
+        Some(s) if s.id == id => s.gil.clone(),
+        _ => {
+            CANCEL.reset();
+            let gil = p
+                .gil
+                .then(|| Arc::new(Gil::new(f64::from(p.switch_ms), &PerformanceClock)));
+            *session = Some(Session {
+                id,
+                gil: gil.clone(),
+            });
+            gil
+        }
+    }
+}
+
+/// An event loop's job on the pool (`asyncio.to_thread`): task `task` of the scenario in
+/// `query` (one task that only waits or only computes) runs on the next free thread of
+/// the pool, under the GIL of `session` (one per run of the page), and its answer
+/// `{session, task, done: {worker, spans, iters}}` goes to the `BroadcastChannel` named
+/// `channel`. Returns at once: the host is never blocked by a job.
+#[wasm_bindgen(js_name = submitJob)]
+pub fn submit_job(
+    query: &str,
+    task: u32,
+    iters_per_ms: f64,
+    session: u32,
+    channel: String,
+) -> Result<(), JsError> {
+    let p = scenario(query, Model::AsyncioThreads)?;
+    let k = kernel(iters_per_ms)?;
+    if task >= p.tasks {
+        return Err(JsError::new(&format!(
+            "task: {task} is out of range (valid: 0 to {})",
+            p.tasks - 1
+        )));
+    }
+    let gil = session_gil(session, &p);
+    rayon::spawn_fifo(move || {
+        let done = threading::run_job(&p, k, task, gil.as_deref(), &PerformanceClock, &CANCEL);
+        answer(&channel, session, task, &done);
+    });
+    Ok(())
+}
+
+/// Post a job's answer from the pool thread that did it.
+fn answer(channel: &str, session: u32, task: u32, done: &Done) {
+    #[derive(serde::Serialize)]
+    struct Answer<'a> {
+        session: u32,
+        task: u32,
+        done: &'a Done,
+    }
+    if let Ok(value) = to_js(&Answer {
+        session,
+        task,
+        done,
+    }) {
+        post_answer(channel, &value);
+    }
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function post_answer(channel, answer) {
+  const c = new BroadcastChannel(channel);
+  c.postMessage(answer);
+  c.close();
+}
+"#)]
+extern "C" {
+    fn post_answer(channel: &str, answer: &JsValue);
 }
 
 /// The race lab: one shared value, three ways; call from a worker.

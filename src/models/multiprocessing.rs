@@ -7,18 +7,22 @@
 //!   [`add_to_counter`] changes that instance's module-level counter and no other;
 //! - on the parent's side, [`PoolRun`] decides which process gets which task, as
 //!   `Pool.map` does (the next task to whichever process is free), or one task per process
-//!   for `Process(target=f)`, and builds the run's trace from the messages' times: `spawn`
-//!   from starting a process to its ready message, `ipc` for the arguments' trip and the
-//!   result's trip, and the task's own spans as the process recorded them. The parent's
-//!   runner only starts workers, posts what [`PoolRun`] says and reports what comes back.
+//!   for `Process(target=f)`, or, as a `ProcessPoolExecutor` behind an event loop does,
+//!   each job as it is submitted ([`Spread::Submitted`], the pool of `asyncio-processes`);
+//!   and it builds the run's trace from the messages' times: `spawn` from starting a
+//!   process to its ready message, `ipc` for the arguments' trip and the result's trip, and
+//!   the task's own spans as the process recorded them. The parent's runner only starts
+//!   workers, posts what [`PoolRun`] says and reports what comes back.
 
 use crate::event_loop::EventLoop;
+use crate::executor::Done;
 use crate::params::Params;
 use crate::task::run_task as run_on_loop;
 use crate::trace::{Span, State, Trace};
 use crate::workload::{payload, Kernel, TaskSpec};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What one task in a process sends back.
@@ -43,13 +47,17 @@ pub async fn run_task<L: EventLoop + ?Sized>(
     let lane = trace.borrow_mut().lane("process");
     let spec = TaskSpec::from_params(params, kernel);
     let checksum = run_on_loop(index, lane, &spec, lp.now_ms(), &trace, lp).await;
-    let mut trace = trace.into_inner();
-    trace.finish(lp.now_ms());
+    let trace = Trace::closed(trace, lp.now_ms());
     TaskResult {
         trace,
         payload: payload(params.payload_kb, checksum),
         checksum,
     }
+}
+
+/// The label of the lane of process `i`.
+pub fn lane(i: u32) -> String {
+    format!("process {i}")
 }
 
 /// A module-level counter, like a global variable in a Python module. Every instance has
@@ -108,6 +116,9 @@ pub enum Spread {
     Pool,
     /// One `Process(target=f, args=(i,))` per task, each joined when its result is in.
     PerTask,
+    /// `ProcessPoolExecutor`: each task when it is submitted ([`PoolRun::submit`]), to a
+    /// free process, or queued until one frees up.
+    Submitted,
 }
 
 /// One multiprocessing run, on the parent's side: the scheduling and the trace.
@@ -122,6 +133,12 @@ pub struct PoolRun {
     spawned_at: Vec<Option<f64>>,
     spawn_ms: Vec<f64>,
     ipc_ms: f64,
+    /// Submitted tasks no process has taken yet.
+    queue: VecDeque<u32>,
+    /// Processes that are ready and have nothing to do.
+    idle: Vec<bool>,
+    /// Kernel iterations each task computed.
+    iters: Vec<u64>,
 }
 
 /// The trace of a finished run and what it cost.
@@ -142,7 +159,7 @@ impl PoolRun {
     pub fn new(origin: f64, processes: u32, tasks: u32, spread: Spread) -> PoolRun {
         let mut trace = Trace::new(origin);
         for i in 0..processes {
-            trace.add_lane(format!("process {i}"));
+            trace.add_lane(lane(i));
         }
         PoolRun {
             trace,
@@ -154,6 +171,47 @@ impl PoolRun {
             spawned_at: vec![None; processes as usize],
             spawn_ms: Vec::new(),
             ipc_ms: 0.0,
+            queue: VecDeque::new(),
+            idle: vec![false; processes as usize],
+            iters: vec![0; tasks as usize],
+        }
+    }
+
+    /// Task `task` is submitted at absolute `at` ([`Spread::Submitted`]): the process it
+    /// goes to now and what to post it, or `None` while every process is busy (it is queued
+    /// and goes to the next one that frees up).
+    pub fn submit(&mut self, task: u32, at: f64) -> Option<(u32, Next)> {
+        if task >= self.tasks || self.queue.contains(&task) {
+            return None;
+        }
+        self.queue.push_back(task);
+        let lane = self.idle.iter().position(|&idle| idle)?;
+        Some((lane as u32, self.hand_out(lane as u32, at)))
+    }
+
+    /// What the process on `lane` did for `task` (its spans, in absolute times, and the
+    /// trips there and back), as an executor answers a job.
+    pub fn job_done(&self, lane: u32, task: u32) -> Done {
+        let origin = self.trace.origin_ms;
+        Done {
+            worker: self
+                .trace
+                .lanes
+                .get(lane as usize)
+                .cloned()
+                .unwrap_or_default(),
+            spans: self
+                .trace
+                .spans
+                .iter()
+                .filter(|s| s.lane == lane && s.task == Some(task))
+                .map(|s| Span {
+                    start_ms: s.start_ms + origin,
+                    end_ms: s.end_ms + origin,
+                    ..*s
+                })
+                .collect(),
+            iters: self.iters.get(task as usize).copied().unwrap_or(0),
         }
     }
 
@@ -192,13 +250,16 @@ impl PoolRun {
         self.trace.record(lane, task, State::Ipc, reply.sent_at, at);
         self.ipc_ms += (reply.received_at - sent).max(0.0) + (at - reply.sent_at).max(0.0);
         self.trace.add_iters(lane, reply.iters);
+        if let Some(n) = self.iters.get_mut(i) {
+            *n = reply.iters;
+        }
         self.trace.finish(at);
         self.done += 1;
         if self.done >= self.tasks {
             return Next::Finish;
         }
         match self.spread {
-            Spread::Pool => self.hand_out(lane, at),
+            Spread::Pool | Spread::Submitted => self.hand_out(lane, at),
             Spread::PerTask => Next::Join,
         }
     }
@@ -207,8 +268,20 @@ impl PoolRun {
         let task = match self.spread {
             Spread::Pool if self.next < self.tasks => self.next,
             Spread::PerTask if lane < self.tasks && self.sent_at[lane as usize] == 0.0 => lane,
+            Spread::Submitted => match self.queue.pop_front() {
+                Some(task) => task,
+                None => {
+                    if let Some(idle) = self.idle.get_mut(lane as usize) {
+                        *idle = true;
+                    }
+                    return Next::Wait;
+                }
+            },
             _ => return Next::Wait,
         };
+        if let Some(idle) = self.idle.get_mut(lane as usize) {
+            *idle = false;
+        }
         self.next = self.next.max(task + 1);
         self.sent_at[task as usize] = at;
         Next::Send(task)
@@ -238,6 +311,139 @@ impl PoolRun {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::NativePool;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use super::{run_task, Next, PoolRun, Reply, Spread};
+    use crate::clock::{Clock, SystemClock};
+    use crate::event_loop::{block_on, NativeLoop};
+    use crate::executor::{handoff, Executor, Handoff, Job, Sender};
+    use crate::params::Params;
+    use crate::workload::Kernel;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::sync::mpsc;
+    use std::thread::JoinHandle;
+
+    /// Where a process answers a job: its lane and its reply.
+    type Answer = Sender<(u32, Reply)>;
+    /// A job for a process: its task, its scenario, and where to answer.
+    type Parcel = (u32, Params, Answer);
+
+    /// A `ProcessPoolExecutor` for one run, natively: each "process" a thread with its own
+    /// event loop that shares nothing with the others and talks only by channels, as the
+    /// page's process workers talk only by messages; which process takes which job is a
+    /// [`PoolRun`]'s ([`Spread::Submitted`]), on the loop's side, as on the page.
+    pub struct NativePool {
+        run: RefCell<PoolRun>,
+        base: Params,
+        inboxes: Vec<mpsc::Sender<Option<Parcel>>>,
+        /// Jobs submitted and not yet posted to a process, with where to answer.
+        waiting: RefCell<HashMap<u32, (Params, Answer)>>,
+        threads: Vec<JoinHandle<()>>,
+    }
+
+    impl NativePool {
+        /// A pool of `processes` processes for the tasks of `params`, computing with
+        /// `kernel`, all ready at once.
+        pub fn new(params: &Params, kernel: Kernel, processes: u32) -> NativePool {
+            let mut inboxes = Vec::new();
+            let mut threads = Vec::new();
+            for lane in 0..processes {
+                let (tx, inbox) = mpsc::channel::<Option<Parcel>>();
+                inboxes.push(tx);
+                threads.push(std::thread::spawn(move || {
+                    while let Ok(Some((task, p, answer))) = inbox.recv() {
+                        let received_at = SystemClock.now_ms();
+                        let r = block_on(run_task(&p, task, kernel, &NativeLoop));
+                        let reply = Reply {
+                            index: task,
+                            received_at,
+                            sent_at: SystemClock.now_ms(),
+                            spans: r.trace.spans,
+                            iters: r.trace.iters.iter().sum(),
+                            ran: None,
+                        };
+                        answer.send((lane, reply));
+                    }
+                }));
+            }
+            let now = SystemClock.now_ms();
+            let mut run = PoolRun::new(now, processes, params.tasks, Spread::Submitted);
+            for lane in 0..processes {
+                run.ready(lane, now);
+            }
+            NativePool {
+                run: RefCell::new(run),
+                base: params.clone(),
+                inboxes,
+                waiting: RefCell::new(HashMap::new()),
+                threads,
+            }
+        }
+
+        /// Post task `task` to the process on `lane`, as the pool's schedule says.
+        fn post(&self, lane: u32, task: u32) {
+            if let Some((p, answer)) = self.waiting.borrow_mut().remove(&task) {
+                if let Some(inbox) = self.inboxes.get(lane as usize) {
+                    inbox.send(Some((task, p, answer))).ok();
+                }
+            }
+        }
+
+        /// Do what the schedule says next, for the process on `lane`.
+        fn apply(&self, lane: u32, next: Next) {
+            if let Next::Send(task) = next {
+                self.post(lane, task);
+            }
+        }
+    }
+
+    impl Drop for NativePool {
+        /// The processes end once their inboxes close, as a pool's `shutdown()`.
+        fn drop(&mut self) {
+            for inbox in &self.inboxes {
+                inbox.send(None).ok();
+            }
+            for t in self.threads.drain(..) {
+                t.join().ok();
+            }
+        }
+    }
+
+    impl Executor for NativePool {
+        fn workers(&self) -> Vec<String> {
+            (0..self.inboxes.len() as u32).map(super::lane).collect()
+        }
+
+        fn run(&self, job: Job) -> Handoff<'_> {
+            let (tx, rx) = handoff();
+            self.waiting
+                .borrow_mut()
+                .insert(job.task, (job.params(&self.base), tx));
+            let now = SystemClock.now_ms();
+            let first = self.run.borrow_mut().submit(job.task, now);
+            if let Some((lane, next)) = first {
+                self.apply(lane, next);
+            }
+            Box::pin(async move {
+                let (lane, reply) = rx
+                    .await
+                    .map_err(|()| format!("process: task {} got no answer", job.task))?;
+                let next = self
+                    .run
+                    .borrow_mut()
+                    .reply(lane, &reply, SystemClock.now_ms());
+                self.apply(lane, next);
+                let done = self.run.borrow().job_done(lane, reply.index);
+                Ok(done)
+            })
+        }
+    }
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -246,9 +452,7 @@ mod tests {
     use crate::params::parse_query;
     use std::sync::mpsc;
 
-    fn kernel() -> Kernel {
-        crate::workload::test_kernel()
-    }
+    use crate::workload::test_kernel as kernel;
 
     /// One task in a process waits, then computes, with absolute times, and sends back the
     /// payload it was asked for.

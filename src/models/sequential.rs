@@ -30,25 +30,19 @@ pub async fn run<L: EventLoop + ?Sized>(
         run_task(i, lane, &spec, lp.now_ms(), &trace, lp).await;
         progress.tick(&trace, lp.now_ms());
     }
-    let mut trace = trace.into_inner();
-    trace.finish(lp.now_ms());
-    trace
+    Trace::closed(trace, lp.now_ms())
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::event_loop::{block_on, NativeLoop};
-    use crate::params::parse_query;
-    use crate::trace::State;
+    use crate::test_support::*;
 
     /// One task after another: I/O waits never overlap, the wall time is at least their sum,
     /// and there is a lane per task.
     #[test]
     fn waits_do_not_overlap() {
-        let p = parse_query("workload=io&tasks=4&io_ms=15").params;
-        let k = crate::workload::test_kernel();
-        let t = block_on(run(&p, k, &NativeLoop, &Progress::none()));
+        let t = run_natively!(run, "workload=io&tasks=4&io_ms=15");
         assert!(t.problems().is_empty(), "{:?}", t.problems());
         assert_eq!(t.lanes.len(), 4);
         assert_eq!(t.max_overlap(State::IoWait), 1);
@@ -58,10 +52,8 @@ mod tests {
     /// CPU tasks compute one after another, and the run counts every iteration.
     #[test]
     fn computes_in_turn() {
-        let p = parse_query("workload=cpu&tasks=3&cpu_ms=5").params;
-        let k = crate::workload::test_kernel();
-        let t = block_on(run(&p, k, &NativeLoop, &Progress::none()));
+        let t = run_natively!(run, "workload=cpu&tasks=3&cpu_ms=5");
         assert_eq!(t.max_overlap(State::Running), 1);
-        assert_eq!(t.iters.iter().sum::<u64>(), 3 * k.iters_for(5.0));
+        assert_eq!(t.iters.iter().sum::<u64>(), 3 * kernel().iters_for(5.0));
     }
 }

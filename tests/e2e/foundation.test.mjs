@@ -1,23 +1,15 @@
 // The foundation end to end: the page loads clean and isolated, the threads build starts
 // a rayon pool in its worker, an autorun completes, and bad input is named, not run.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, expectClean, waitForEnd, rows } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd, rows, ready } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await serve({ port: 8311 });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = setUp({ server: { port: 8311 } });
 
 /** The dev server isolates the page, and the page loads with no error of any kind. */
 test('the page loads clean and cross-origin isolated', async () => {
-  const { page, problems, context } = await open(browser, server.url);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, problems, context } = await open(env.browser, env.server.url);
+  await ready(page);
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   assert.equal(await page.locator('#run').isEnabled(), true);
   assert.equal(await page.locator('#notice').isHidden(), true, 'no "threads are off" notice');
@@ -27,19 +19,19 @@ test('the page loads clean and cross-origin isolated', async () => {
 
 /** The dev server sends the isolation headers, wasm's MIME type and no caching. */
 test('the dev server sends the headers the page needs', async () => {
-  const page = await fetch(server.url);
+  const page = await fetch(env.server.url);
   assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
   assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
   assert.equal(page.headers.get('cross-origin-resource-policy'), 'same-origin');
   assert.match(page.headers.get('cache-control') ?? '', /no-store/);
-  const wasm = await fetch(server.url + 'pkg/plain/concurrency_playground_bg.wasm');
+  const wasm = await fetch(env.server.url + 'pkg/plain/concurrency_playground_bg.wasm');
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
 });
 
 /** The threads build starts a pool of the size asked for, and a parallel sum over shared memory is right. */
 test('a rayon pool starts in its worker and sums over shared memory', async () => {
-  const { page, problems, context } = await open(browser, server.url);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, problems, context } = await open(env.browser, env.server.url);
+  await ready(page);
   const got = await page.evaluate(async () => {
     const { request } = await import('./runners/threading.js');
     const { MSG } = await import('./shared/protocol.js');
@@ -54,7 +46,7 @@ test('a rayon pool starts in its worker and sums over shared memory', async () =
 
 /** An autorun URL for sequential I/O completes, and its wall time is at least tasks x io_ms. */
 test('sequential I/O from an autorun URL', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=sequential&workload=io&tasks=4&io_ms=100&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=sequential&workload=io&tasks=4&io_ms=100&run=1`);
   assert.equal(await waitForEnd(page), 'done');
   const [row] = await rows(page);
   assert.equal(row.model, 'sequential');
@@ -69,7 +61,7 @@ test('sequential I/O from an autorun URL', async () => {
 
 /** A bad URL parameter is named with its range, the form keeps the text, and nothing runs. */
 test('a bad URL parameter shows its message and does not run', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?tasks=abc&io_ms=-5&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?tasks=abc&io_ms=-5&run=1`);
   assert.equal(await waitForEnd(page), 'error');
   const message = await page.locator('#error').textContent();
   assert.match(message, /tasks/);
@@ -85,7 +77,7 @@ test('a bad URL parameter shows its message and does not run', async () => {
 
 /** An unknown parameter is named too, and blocks an autorun. */
 test('an unknown URL parameter is named', async () => {
-  const { page, context } = await open(browser, `${server.url}?colour=blue&run=1`);
+  const { page, context } = await open(env.browser, `${env.server.url}?colour=blue&run=1`);
   assert.equal(await waitForEnd(page), 'error');
   assert.match(await page.locator('#form-errors').textContent(), /colour/);
   await context.close();

@@ -2,27 +2,17 @@
 // in any model, or a worker that cannot load, is a readable error that leaves no worker
 // behind and the next run works; Stop ends a run of any model at once; workers answer
 // junk with a named error; and no page code inserts HTML.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { serve, launch, open, expectClean, waitForEnd, ROOT } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd, ROOT, ready } from './harness.mjs';
 
-let server, hooked, browser;
-before(async () => {
-  server = await serve({ port: 8330 });
-  // The same page over the builds with test hooks (target/www-hooks/, made by the test
-  // command): a `__panic` pair in a model's query makes that model panic inside its own
-  // Rust code. The page itself never loads these builds.
-  const config = { ...JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8')), symlinks: true };
-  hooked = await serve({ port: 8331, dir: 'target/www-hooks', config });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await hooked?.stop();
-});
+// The same page over the builds with test hooks (target/www-hooks/, made by the test
+// command): a `__panic` pair in a model's query makes that model panic inside its own
+// Rust code. The page itself never loads these builds.
+const hookedConfig = { ...JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8')), symlinks: true };
+const env = setUp({ server: { port: 8330 }, hooked: { port: 8331, dir: 'target/www-hooks', config: hookedConfig } });
 
 const LONG = 'x'.repeat(5000);
 const LONG_KEY = 'k'.repeat(3000);
@@ -102,7 +92,7 @@ function injected() {
 /** Every hostile URL ends in `error`, naming each bad parameter; nothing runs, nothing from it becomes HTML, no dialog opens. */
 test('fifty hostile URLs are named, not run, and never rendered as HTML', async () => {
   assert.equal(HOSTILE.length, 50);
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const started = Date.now();
   const failures = [];
   // A few pages at a time: each loads and calibrates the core.
@@ -119,7 +109,7 @@ test('fifty hostile URLs are named, not run, and never rendered as HTML', async 
         d.dismiss().catch(() => {});
       });
       try {
-        await page.goto(`${server.url}?${query}&run=1`);
+        await page.goto(`${env.server.url}?${query}&run=1`);
         const state = await waitForEnd(page, 30_000);
         const shown = await page.evaluate(() => ({
           error: document.getElementById('error')?.textContent ?? '',
@@ -199,8 +189,8 @@ async function armPanic(page, model, message) {
 for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
   /** A panic inside the model's own Rust code is the run's error, with the panic's message; no worker is left; the next run works. */
   test(`a panic in ${model} is a readable error, and the next run works`, async () => {
-    const { page, problems, context } = await open(browser, `${hooked.url}?models=${model}&${SMALL}`);
-    await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+    const { page, problems, context } = await open(env.browser, `${env.hooked.url}?models=${model}&${SMALL}`);
+    await ready(page);
     const message = `deliberate panic in ${model}`;
     // A mark in the page's instance: its module-level counter, which a new instance starts at 0.
     const onPage = model === 'asyncio';
@@ -234,7 +224,7 @@ test('test hooks are absent from the page and from dist/', async () => {
     }
   }
   for (const build of ['plain', 'threads']) assert.match(glue('target/www-hooks/pkg', build), /hasTestHooks/, `the test build ${build} has them`);
-  const { page, context } = await open(browser, `${server.url}?__panic=asyncio:x&run=1`);
+  const { page, context } = await open(env.browser, `${env.server.url}?__panic=asyncio:x&run=1`);
   assert.equal(await waitForEnd(page), 'error');
   assert.match(await page.locator('#form-errors').textContent(), /__panic: not a parameter/);
   await context.close();
@@ -245,16 +235,16 @@ test('test hooks are absent from the page and from dist/', async () => {
  * @param {string} query @param {string} pattern @param {{after?: boolean}} opts route it only once the page is ready
  */
 async function with404(query, pattern, { after = false } = {}) {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
   const missing = () => page.route(pattern, (route) => route.fulfill({ status: 404, body: 'not found' }));
   if (!after) await missing();
-  await page.goto(`${server.url}?${query}`);
+  await page.goto(`${env.server.url}?${query}`);
   if (after) {
-    await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+    await ready(page);
     await missing();
   }
   // The browser logs each 404 itself; anything else is a real problem.
@@ -276,7 +266,7 @@ test('a missing WebAssembly core is a clear error', async () => {
 /** The threads build missing in the host worker: a clear error, no host left, and the next run (once it is back) works. */
 test('a threads host that cannot load its module is a clear error', async () => {
   const { page, context, others } = await with404(`models=threading&${SMALL}`, '**/pkg/threads/concurrency_playground_bg.wasm');
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  await ready(page);
   assert.equal(await runOnce(page), 'error');
   const error = await page.locator('#error').textContent();
   assert.match(error, /threads host could not start/);
@@ -323,8 +313,8 @@ after(() => console.log(`stop latencies (click to data-state=cancelled): ${JSON.
 for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
   /** Stop mid-run: `cancelled` within 100 ms of the click (measured in the page), no worker of the run left busy or alive, and the next run works. */
   test(`Stop ends a ${model} run at once`, async () => {
-    const { page, problems, context } = await open(browser, `${server.url}?models=${model}&workload=io&tasks=4&io_ms=5000&threads=4&processes=2`);
-    await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+    const { page, problems, context } = await open(env.browser, `${env.server.url}?models=${model}&workload=io&tasks=4&io_ms=5000&threads=4&processes=2`);
+    await ready(page);
     await page.evaluate(() => {
       const w = /** @type {any} */ (window);
       document.getElementById('stop')?.addEventListener('click', () => (w.__clickedAt = performance.now()), { capture: true });
@@ -361,8 +351,8 @@ for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
 
 /** Stop inside the instance too: an asyncio CPU run that yields stops computing, so the page's loop goes idle at once. */
 test('Stop ends an asyncio CPU run inside the instance', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=asyncio&workload=cpu&tasks=4&cpu_ms=2000&yield_ms=10`);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=asyncio&workload=cpu&tasks=4&cpu_ms=2000&yield_ms=10`);
+  await ready(page);
   await page.click('#run');
   await page.waitForFunction(() => document.documentElement.dataset.state === 'running');
   /** How long the page's loop was busy in a 600 ms window: the sum of timer lateness. */
@@ -429,8 +419,8 @@ async function junkReplies(page, url, prefix) {
 
 /** A process worker answers every junk message with a named error and keeps working. */
 test('a process worker answers junk with named errors', async () => {
-  const { page, problems, context } = await open(browser, server.url);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, problems, context } = await open(env.browser, env.server.url);
+  await ready(page);
   const { sent, replies, crashed } = await junkReplies(page, './workers/process.js', 'playground:process:');
   assert.equal(crashed, '');
   assert.equal(replies.length, sent, JSON.stringify(replies));
@@ -464,8 +454,8 @@ test('a process worker answers junk with named errors', async () => {
 
 /** The threads host answers every junk message with a named error (the rayon helper never sees it) and keeps working. */
 test('the threads host answers junk with named errors', async () => {
-  const { page, problems, context } = await open(browser, server.url);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, problems, context } = await open(env.browser, env.server.url);
+  await ready(page);
   const { sent, replies, crashed } = await junkReplies(page, './workers/threads-host.js', 'playground:threads:');
   assert.equal(crashed, '');
   assert.equal(replies.length, sent, JSON.stringify(replies));

@@ -9,9 +9,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Added to every port served: PLAYGROUND_PORT_OFFSET=100 lets two checkouts test at once. */
+const PORT_OFFSET = Number(process.env.PLAYGROUND_PORT_OFFSET ?? 0);
 const SERVE = join(ROOT, 'node_modules/serve/build/main.js');
 
 /**
@@ -19,8 +22,9 @@ const SERVE = join(ROOT, 'node_modules/serve/build/main.js');
  * it is up once `ready` (a path in `dir`) answers.
  * @returns {Promise<{url: string, stop: () => Promise<void>}>}
  */
-export async function serve({ dir = 'www', port, config = join(ROOT, 'serve.json'), ready = 'favicon.ico' }) {
+export async function serve({ dir = 'www', port: asked, config = join(ROOT, 'serve.json'), ready = 'favicon.ico' }) {
   const root = resolve(ROOT, dir);
+  const port = asked + PORT_OFFSET;
   if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) {
     throw new Error(`port ${port} is already in use: stop whatever serves there first`);
   }
@@ -82,6 +86,27 @@ export function headersConfig(file) {
   return { cleanUrls: false, rewrites: [{ source: '/', destination: '/index.html' }], headers };
 }
 
+/**
+ * What a test file runs against: the servers named in `servers` (each `serve()`'s options)
+ * and a browser, started before its first test and stopped after its last. The returned
+ * object holds each server under its name, and `browser`, once the tests run.
+ * @template {string} N
+ * @param {Record<N, Parameters<typeof serve>[0]>} servers
+ * @returns {Record<N, {url: string, stop: () => Promise<void>}> & {browser: import('playwright-core').Browser}}
+ */
+export function setUp(servers) {
+  const env = /** @type {any} */ ({});
+  before(async () => {
+    for (const [name, opts] of Object.entries(servers)) env[name] = await serve(/** @type {any} */ (opts));
+    env.browser = await launch();
+  });
+  after(async () => {
+    await env.browser?.close();
+    for (const name of Object.keys(servers)) await env[name]?.stop();
+  });
+  return env;
+}
+
 /** Debian's Chromium, as root in a container needs it, with a fresh profile. */
 export async function launch() {
   return chromium.launch({
@@ -131,6 +156,14 @@ export async function open(browser, url, { width = 1440, height = 1000, serviceW
 /** Fail on any page error, console error, failed request or CSP violation. */
 export function expectClean(problems) {
   assert.deepEqual(problems, [], `the page reported problems:\n${problems.join('\n')}`);
+}
+
+/**
+ * Wait for the page to be ready (loaded, calibrated, its controls enabled).
+ * @param {import('playwright-core').Page} page
+ */
+export function ready(page, timeout = 30_000) {
+  return page.waitForFunction(() => document.documentElement.dataset.state === 'ready', null, { timeout });
 }
 
 /**

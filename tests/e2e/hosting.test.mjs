@@ -276,7 +276,7 @@ async function openCourse(src, courseUrl) {
  * threading autorun completes inside it, and the parent gets ready, height and results.
  */
 test('(c) embedded cross-site with Document-Isolation-Policy: isolated, threading runs, messages arrive', { timeout: 120_000 }, async () => {
-  const course = await openCourse(`${headed.url}embed.html${THREADS_CPU}`, 'http://localhost:8322/');
+  const course = await openCourse(`${headed.url}embed.html${THREADS_CPU}`, parent.url.replace('127.0.0.1', 'localhost'));
   const [ready] = await course.waitFor((m) => m.type === 'ready', 'ready');
   assert.equal(ready.version, 1);
   assert.equal(ready.crossOriginIsolated, true);
@@ -327,7 +327,7 @@ test('(c) a course page not named in FRAME_ANCESTORS cannot embed the playground
 });
 
 test('(c) the embed ignores malformed messages and obeys a well-formed run', { timeout: 120_000 }, async () => {
-  const course = await openCourse(`${headed.url}embed.html?models=sequential,asyncio&workload=io&tasks=2&io_ms=50`, 'http://localhost:8322/');
+  const course = await openCourse(`${headed.url}embed.html?models=sequential,asyncio&workload=io&tasks=2&io_ms=50`, parent.url.replace('127.0.0.1', 'localhost'));
   await course.waitFor((m) => m.type === 'ready', 'ready');
   const frame = course.frame();
   await course.page.evaluate((source) => {
@@ -362,7 +362,7 @@ test('(c) the embed ignores malformed messages and obeys a well-formed run', { t
  * reason, and the rest runs and reports to the parent.
  */
 test('(c) embedded cross-site from a host with no headers: threads off, the rest runs', { timeout: 120_000 }, async () => {
-  const course = await openCourse(`${plain.url}embed.html?models=sequential,asyncio,threading,multiprocessing&workload=io&tasks=2&io_ms=50&processes=2&run=1`, 'http://localhost:8322/');
+  const course = await openCourse(`${plain.url}embed.html?models=sequential,asyncio,threading,multiprocessing&workload=io&tasks=2&io_ms=50&processes=2&run=1`, parent.url.replace('127.0.0.1', 'localhost'));
   const [results] = await course.waitFor((m) => m.type === 'results', 'results');
   const [ready] = (await course.messages()).filter((m) => m.type === 'ready');
   const models = results.results.map((r) => r.model);
@@ -384,7 +384,7 @@ test('(c) embedded cross-site from a host with no headers: threads off, the rest
  * the embed with Document-Isolation-Policy after one reload of the iframe, and threading runs.
  */
 test('(c) embedded from a host with no headers: the service worker adds Document-Isolation-Policy', { timeout: 120_000 }, async () => {
-  const course = await openCourse(`${plain.url}embed.html${THREADS_CPU}`, 'http://127.0.0.1:8322/');
+  const course = await openCourse(`${plain.url}embed.html${THREADS_CPU}`, parent.url);
   const [results] = await course.waitFor((m) => m.type === 'results', 'results');
   const [ready] = (await course.messages()).filter((m) => m.type === 'ready');
   assert.equal(ready.crossOriginIsolated, true, 'isolated through the service worker');
@@ -406,7 +406,7 @@ test('(d) strict CSP: no violation anywhere, and a ready <iframe> snippet', { ti
   assert.equal((await rows(page)).length >= 8, true, 'compare ran every model on both workloads');
   await page.click('#embed');
   const snippet = await page.locator('#share-text').inputValue();
-  assert.match(snippet, /^<iframe src="http:\/\/127\.0\.0\.1:8321\/embed\.html\?workload=io&amp;tasks=4&amp;io_ms=50&amp;threads=4&amp;processes=2"/);
+  assert.ok(snippet.startsWith(`<iframe src="${headed.url}embed.html?workload=io&amp;tasks=4&amp;io_ms=50&amp;threads=4&amp;processes=2"`), snippet);
   assert.doesNotMatch(snippet, /embed=1|run=1|compare=1/);
   assert.match(snippet, /allow="cross-origin-isolated"/);
   assert.match(snippet, /style="border:0"/);

@@ -3,27 +3,17 @@
 // route; every model works from a host that serves .wasm with the wrong type; what the
 // user typed is kept and what a mode ignores is said; the headers are as strict as the
 // page allows.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT, serve, launch, open, expectClean, waitForEnd, rows } from './harness.mjs';
+import { ROOT, setUp, open, expectClean, waitForEnd, rows, ready } from './harness.mjs';
 
-let server, wrongMime, browser;
-before(async () => {
-  server = await serve({ port: 8350 });
-  // A static host that serves WebAssembly as application/octet-stream.
-  const config = JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8'));
-  config.headers.push({ source: '**/*.wasm', headers: [{ key: 'Content-Type', value: 'application/octet-stream' }] });
-  wrongMime = await serve({ port: 8351, config });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  await wrongMime?.stop();
-});
+// A static host that serves WebAssembly as application/octet-stream.
+const wrongMimeConfig = JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8'));
+wrongMimeConfig.headers.push({ source: '**/*.wasm', headers: [{ key: 'Content-Type', value: 'application/octet-stream' }] });
+const env = setUp({ server: { port: 8350 }, wrongMime: { port: 8351, config: wrongMimeConfig } });
 
 /** CPU time (user + system, ms) of every Chromium process on this machine. */
 function chromiumCpuMs() {
@@ -55,7 +45,7 @@ async function cpuShare(ms) {
  * Returns the Stop latency measured in the page (click to data-state=cancelled, ms).
  */
 async function runAndStop(page, { afterMs = 0, busyFirst = true } = {}) {
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  await ready(page);
   await page.evaluate(() => {
     const w = /** @type {any} */ (window);
     new MutationObserver(() => {
@@ -87,7 +77,7 @@ for (const [name, query, afterMs] of [
 ]) {
   /** Stop ends the run within 100 ms (measured in the page), and 150 ms later no worker of it computes. */
   test(`Stop ends ${name} and nothing computes after it`, { timeout: 60_000 }, async () => {
-    const { page, problems, context } = await open(browser, `${server.url}?${query}`);
+    const { page, problems, context } = await open(env.browser, `${env.server.url}?${query}`);
     const ms = await runAndStop(page, { afterMs });
     await page.waitForTimeout(150);
     const share = await cpuShare(1000);
@@ -104,8 +94,8 @@ for (const [name, query, afterMs] of [
 /** Stop at once after Run, even before the run has started anything: it ends, and stays ended. */
 test('Stop right after Run ends the run before it starts', async () => {
   for (const delay of [0, 10]) {
-    const { page, problems, context } = await open(browser, `${server.url}?workload=cpu&tasks=3&cpu_ms=2000&models=sequential`);
-    await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+    const { page, problems, context } = await open(env.browser, `${env.server.url}?workload=cpu&tasks=3&cpu_ms=2000&models=sequential`);
+    await ready(page);
     await page.evaluate((d) => {
       window.playground.run();
       setTimeout(window.playground.stop, d);
@@ -123,8 +113,8 @@ test('Stop right after Run ends the run before it starts', async () => {
 
 /** A sequential CPU run of 4 x 5 s no longer freezes the page: it runs in a worker, and the page answers at once. */
 test('sequential CPU work leaves the page responsive', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?workload=cpu&models=sequential&tasks=4&cpu_ms=5000`);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?workload=cpu&models=sequential&tasks=4&cpu_ms=5000`);
+  await ready(page);
   await page.click('#run');
   await page.waitForTimeout(500);
   const lag = await page.evaluate(async () => {
@@ -149,15 +139,15 @@ test('Compare all and the sweep are held to every limit', async () => {
     ['compare=1&models=sequential&workload=io&tasks=8&cpu_ms=2000&run=1', /asyncio would hold the page's event loop for 8 x 2000 ms = 16\.0 s \(Compare all runs asyncio on CPU work\), 6\.0 s over the 10 s limit/],
     ['compare=1&models=asyncio&tasks=10000&run=1', /tasks: 10000 is more than sequential runs/],
   ]) {
-    const { page, problems, context } = await open(browser, `${server.url}?${query}`);
+    const { page, problems, context } = await open(env.browser, `${env.server.url}?${query}`);
     assert.equal(await waitForEnd(page), 'error');
     assert.match(await page.locator('#error').textContent(), names);
     assert.deepEqual(await rows(page), [], 'nothing ran');
     expectClean(problems);
     await context.close();
   }
-  const { page, context } = await open(browser, `${server.url}?models=asyncio&tasks=10000`);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, context } = await open(env.browser, `${env.server.url}?models=asyncio&tasks=10000`);
+  await ready(page);
   await page.click('#sweep');
   assert.equal(await waitForEnd(page), 'error');
   assert.match(await page.locator('#error').textContent(), /tasks: 10000 is more than sequential runs/);
@@ -166,7 +156,7 @@ test('Compare all and the sweep are held to every limit', async () => {
 
 /** A host that serves .wasm as application/octet-stream: every model still runs. */
 test('every model runs from a host with the wrong WebAssembly MIME type', { timeout: 120_000 }, async () => {
-  const { page, problems, context } = await open(browser, `${wrongMime.url}?workload=io&tasks=4&io_ms=50&threads=4&processes=2&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.wrongMime.url}?workload=io&tasks=4&io_ms=50&threads=4&processes=2&run=1`);
   assert.equal(await waitForEnd(page, 90_000), 'done', await page.locator('#error').textContent());
   assert.deepEqual([...new Set((await rows(page)).map((r) => r.model))].sort(), ['asyncio', 'multiprocessing', 'sequential', 'threading']);
   // The browser warns that it compiles from bytes instead of streaming: a warning, not an error.
@@ -176,7 +166,7 @@ test('every model runs from a host with the wrong WebAssembly MIME type', { time
 
 /** What the user typed stays: an unknown model stays checked and named beside the field, and nothing runs until it is gone. */
 test('an unknown model stays in the form, named, and blocks the run', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=sequential,python&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=sequential,python&run=1`);
   assert.equal(await waitForEnd(page), 'error');
   assert.match(await page.locator('#error').textContent(), /models: "python" is not a choice/);
   assert.equal(await page.locator('[data-param=models] input[value=python]').isChecked(), true, 'kept in the form');
@@ -193,7 +183,7 @@ test('an unknown model stays in the form, named, and blocks the run', async () =
 
 /** A parameter a mode does not use is named in a notice, not dropped without a word. */
 test('a lab with Compare all is named as not used', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?compare=1&lab=race&tasks=2&io_ms=20&cpu_ms=20&processes=2&repeat=1&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?compare=1&lab=race&tasks=2&io_ms=20&cpu_ms=20&processes=2&repeat=1&run=1`);
   assert.equal(await waitForEnd(page, 90_000), 'done');
   assert.match(await page.locator('#notice').textContent(), /lab is not used: Compare all runs every model, without a lab/);
   expectClean(problems);
@@ -206,8 +196,8 @@ test('a lab with Compare all is named as not used', async () => {
  * them in a URL a server does take is shown the same way.
  */
 test('error text is capped', async () => {
-  const { page, context } = await open(browser, server.url);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, context } = await open(env.browser, env.server.url);
+  await ready(page);
   const got = await page.evaluate(async () => {
     const { parse, errorText } = await import('./params.js');
     const bad = Array.from({ length: 12_500 }, (_, i) => `bad${i}=1`).join('&');
@@ -220,7 +210,7 @@ test('error text is capped', async () => {
   assert.ok(got.ms < 1000, `${got.ms} ms`);
   await context.close();
   const bad = Array.from({ length: 300 }, (_, i) => `b${i}=1`).join('&');
-  const long = await open(browser, `${server.url}?${bad}&run=1`);
+  const long = await open(env.browser, `${env.server.url}?${bad}&run=1`);
   assert.equal(await waitForEnd(long.page), 'error');
   const text = await long.page.locator('#error').textContent();
   assert.ok(text.length < 5000, `${text.length} characters`);
@@ -230,7 +220,7 @@ test('error text is capped', async () => {
 
 /** The strict headers: frame-ancestors, base-uri and form-action set; no blob: workers; the rayon helper's init is the current form. */
 test('the headers are strict and the threads build logs no deprecation', async () => {
-  const res = await fetch(server.url);
+  const res = await fetch(env.server.url);
   const csp = res.headers.get('content-security-policy') ?? '';
   assert.match(csp, /frame-ancestors /);
   assert.match(csp, /base-uri 'none'/);

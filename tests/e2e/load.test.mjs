@@ -3,31 +3,23 @@
 // with no "contradicted" verdict. Each cell lands on CPython's side ("confirmed") or says
 // it cannot tell and why ("inconclusive"): a busy machine, rounds that disagree, or a
 // measurement no machine could give. The test asserts verdicts, never times.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { serve, launch, open, expectClean, waitForEnd } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd } from './harness.mjs';
 
-let server, browser;
+const env = setUp({ server: { port: 8360 } });
 /** @type {import('node:child_process').ChildProcess[]} */
 let hogs = [];
-before(async () => {
-  server = await serve({ port: 8360 });
-  browser = await launch();
-});
-after(async () => {
-  for (const h of hogs) h.kill('SIGKILL');
-  await browser?.close();
-  await server?.stop();
-});
+after(() => hogs.forEach((h) => h.kill('SIGKILL')));
 
 test('Compare all with two busy loops on both cores: no verdict contradicts CPython', { timeout: 400_000 }, async () => {
   hogs = [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
   process.once('exit', () => hogs.forEach((h) => h.kill('SIGKILL')));
   try {
     const { page, problems, context } = await open(
-      browser,
-      `${server.url}?compare=1&tasks=8&io_ms=200&cpu_ms=200&threads=8&processes=2&gil=on&repeat=3&run=1`,
+      env.browser,
+      `${env.server.url}?compare=1&tasks=8&io_ms=200&cpu_ms=200&threads=8&processes=2&gil=on&repeat=3&run=1`,
     );
     assert.equal(await waitForEnd(page, 360_000), 'done', await page.locator('#error').textContent());
     const cells = await page.$$eval('td.matrix-cell', (tds) =>

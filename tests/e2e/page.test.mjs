@@ -1,23 +1,15 @@
 // The playground page as a learner uses it: compare-all fills the guides' table with
 // measured numbers and verdicts, the URL is a permalink, exports match what is shown,
 // and the keyboard alone can run it, at phone and desktop widths.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, expectClean, waitForEnd, rows } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd, rows, ready } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await serve({ port: 8314 });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = setUp({ server: { port: 8314 } });
 
 /** Compare-all from an autorun URL fills all eight I/O and CPU cells with numbers and verdicts; I/O shows asyncio and threads ahead. */
 test('compare all fills the matrix', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?compare=1&tasks=4&io_ms=150&cpu_ms=100&processes=2&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?compare=1&tasks=4&io_ms=150&cpu_ms=100&processes=2&run=1`);
   assert.equal(await waitForEnd(page, 120_000), 'done');
   const cells = await page.$$eval('#matrix td[data-model][data-workload]', (tds) =>
     tds.map((td) => ({
@@ -48,12 +40,12 @@ test('compare all fills the matrix', async () => {
 /** Every parameter survives the trip form -> URL -> new page -> form. */
 test('the share link round-trips every parameter', async () => {
   const query = 'workload=mixed&tasks=6&io_ms=120&cpu_ms=40&threads=3&processes=2&gil=off&switch_ms=7&yield_ms=10&pool=off&payload_kb=16&models=asyncio,threading&lab=none&increments=5000&shared=on';
-  const { page, problems, context } = await open(browser, `${server.url}?${query}`);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?${query}`);
+  await ready(page);
   await page.fill('#p-tasks', '7');
   const shared = new URL(await page.evaluate(() => location.href));
   assert.equal(shared.searchParams.get('tasks'), '7', 'the URL follows the form');
-  const again = await open(browser, shared.toString());
+  const again = await open(env.browser, shared.toString());
   await again.page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
   const expected = Object.fromEntries(new URLSearchParams(query));
   expected.tasks = '7';
@@ -74,7 +66,7 @@ test('the share link round-trips every parameter', async () => {
 
 /** The exported JSON parses and matches the table; the trace JSON has one event per span. */
 test('exports match what the page shows', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=sequential,asyncio&tasks=3&io_ms=60&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=sequential,asyncio&tasks=3&io_ms=60&run=1`);
   assert.equal(await waitForEnd(page), 'done');
   const table = await rows(page);
   const [json] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
@@ -96,8 +88,8 @@ test('exports match what the page shows', async () => {
 
 /** Keyboard alone: Tab reaches Run, Enter starts the run, and completion is announced. */
 test('keyboard only: Tab reaches Run and Enter starts it', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=asyncio&tasks=2&io_ms=50`);
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=asyncio&tasks=2&io_ms=50`);
+  await ready(page);
   let reached = false;
   for (let i = 0; i < 80 && !reached; i++) {
     await page.keyboard.press('Tab');
@@ -114,7 +106,7 @@ test('keyboard only: Tab reaches Run and Enter starts it', async () => {
 /** The page runs clean at 360 px and at 1440 px wide, with nothing wider than the screen. */
 test('no error and no overflow at phone and desktop widths', async () => {
   for (const width of [360, 1440]) {
-    const { page, problems, context } = await open(browser, `${server.url}?models=sequential,asyncio&tasks=3&io_ms=50&run=1`, { width, height: 800 });
+    const { page, problems, context } = await open(env.browser, `${env.server.url}?models=sequential,asyncio&tasks=3&io_ms=50&run=1`, { width, height: 800 });
     assert.equal(await waitForEnd(page), 'done');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 1, `${width} px: the page is ${overflow} px wider than the screen`);

@@ -9,7 +9,7 @@ import { core, engine } from '../engine.js';
 import { parse, toQuery, errorText } from '../params.js';
 import { runPlan, stopEverything } from '../runners/index.js';
 import { busyWorkers } from '../runners/registry.js';
-import { isStopped, errorMessage } from '../shared/protocol.js';
+import { isStopped, errorMessage, stopped } from '../shared/protocol.js';
 import { setState, status, showError, showNotices, progress, showProgress } from './status.js';
 
 /** @typedef {import('../shared/types.js').Result} Result */
@@ -26,6 +26,7 @@ import { setState, status, showError, showNotices, progress, showProgress } from
  * @property {(probe: number) => void} noise how busy the machine was: the slowest probe so far
  * @property {(model: string, reason: string) => void} unavailable a model this browser cannot run
  * @property {(workload: string) => Promise<{point: (series: string, i: number, speedup: number) => void, counts: number[]}>} sweep a sweep begins
+ * @property {(plan: {steps: import('../shared/types.js').Step[]}, parsed: Parsed) => Promise<{point: (p: import('../views/crossover.js').Point) => void}>} crossover the crossover begins
  */
 
 /**
@@ -101,25 +102,71 @@ export class Controller {
   }
 
   /**
-   * Run or Compare all. Nothing runs when the scenario has a problem; what the user typed
-   * stays in the form and the URL.
-   * @param {'run' | 'compare'} action
+   * One run at a time: `body` runs with its own cancellation, made before anything else
+   * happens (a Stop at once ends it); whichever way it ends, the page says so and is free.
+   * @param {string} what how a failure names it ("The run", "The sweep")
+   * @param {(signal: AbortSignal) => Promise<void>} body
    */
-  async start(action) {
+  async exclusive(what, body) {
     if (this.running) return;
-    // The run's cancellation exists before anything else happens: a Stop now ends it.
     const controller = new AbortController();
     this.running = controller;
-    const { form, caps, views } = this.o;
     try {
-      const { query, parsed } = this.validate(action);
-      if (parsed.errors.length) {
+      await body(controller.signal);
+    } catch (e) {
+      if (isStopped(e)) {
+        await this.settleAfterStop();
+      } else {
+        // A fault may leave a pool blocked: start clean next time.
+        stopEverything();
         setState('error');
         status('');
-        showError(`Nothing ran. Fix the scenario first: ${errorText(parsed)}`);
-        return;
+        showError(`${what} failed: ${errorMessage(e)}`);
       }
-      showError('');
+    } finally {
+      if (this.running === controller) this.running = null;
+      showProgress(false);
+      this.o.setBusy(false);
+      this.o.form.setBusy(false);
+    }
+  }
+
+  /**
+   * The scenario for `action`, or null after saying what is wrong with it: nothing runs,
+   * and what the user typed stays in the form and the URL.
+   * @param {Action} action
+   */
+  accepted(action) {
+    const { query, parsed } = this.validate(action);
+    if (parsed.errors.length) {
+      setState('error');
+      status('');
+      showError(`Nothing ran. Fix the scenario first: ${errorText(parsed)}`);
+      return null;
+    }
+    showError('');
+    return { query, parsed };
+  }
+
+  /** The page is busy with a run of `total` steps. @param {number} total */
+  begin(total) {
+    progress(0, total);
+    showProgress(true);
+    this.o.setBusy(true);
+    this.o.form.setBusy(true);
+    setState('running');
+  }
+
+  /**
+   * Run or Compare all.
+   * @param {'run' | 'compare'} action
+   */
+  start(action) {
+    return this.exclusive('The run', async (signal) => {
+      const { caps, views } = this.o;
+      const ok = this.accepted(action);
+      if (!ok) return;
+      const { query, parsed } = ok;
       const plan = core().plan(query, action, caps.cores);
       const notices = parsed.notices.map((n) => n.message);
       const skipsThreads = !caps.threads && plan.steps.some((/** @type {{model: string}} */ s) => s.model === 'threading');
@@ -128,16 +175,12 @@ export class Controller {
       this.results = [];
       this.probe = 1;
       views.reset(action, parsed, plan);
-      progress(0, plan.steps.length);
-      showProgress(true);
-      this.o.setBusy(true);
-      form.setBusy(true);
-      setState('running');
+      this.begin(plan.steps.length);
       const { itersPerMs } = await engine();
-      if (controller.signal.aborted) throw new DOMException('Stopped', 'AbortError');
+      if (signal.aborted) throw stopped();
       await runPlan(
         plan,
-        { itersPerMs, caps, signal: controller.signal, onTrace: views.live },
+        { itersPerMs, caps, signal, onTrace: views.live },
         {
           skip: (model) => (model === 'threading' && !caps.threads ? caps.threadsReason : ''),
           onUnavailable: (model, reason) => {
@@ -168,22 +211,7 @@ export class Controller {
       const n = this.results.length;
       status(`Done: ${n} result${n === 1 ? '' : 's'}.`);
       this.o.onDone?.(this.results, query);
-    } catch (e) {
-      if (isStopped(e)) {
-        await this.settleAfterStop();
-      } else {
-        // A fault may leave a pool blocked: start clean next time.
-        stopEverything();
-        setState('error');
-        status('');
-        showError(`The run failed: ${errorMessage(e)}`);
-      }
-    } finally {
-      if (this.running === controller) this.running = null;
-      showProgress(false);
-      this.o.setBusy(false);
-      form.setBusy(false);
-    }
+    });
   }
 
   /**
@@ -203,24 +231,14 @@ export class Controller {
    * The scaling sweep over workers, on `workload`.
    * @param {string} workload
    */
-  async sweep(workload) {
-    if (this.running) return;
-    const controller = new AbortController();
-    this.running = controller;
-    const { caps, views } = this.o;
-    try {
-      const { query, parsed } = this.validate('sweep');
-      if (parsed.errors.length) {
-        setState('error');
-        status('');
-        showError(`Nothing ran. Fix the scenario first: ${errorText(parsed)}`);
-        return;
-      }
-      showError('');
+  sweep(workload) {
+    return this.exclusive('The sweep', async (signal) => {
+      const { caps, views } = this.o;
+      const ok = this.accepted('sweep');
+      if (!ok) return;
+      const { query, parsed } = ok;
       showNotices(parsed.notices.map((n) => n.message));
-      this.o.setBusy(true);
-      setState('running');
-      showProgress(true);
+      this.begin(1);
       const { itersPerMs } = await engine();
       const chart = await views.sweep(workload);
       const { runSweep } = await import('../runners/sweep.js');
@@ -229,7 +247,7 @@ export class Controller {
         workload,
         caps,
         itersPerMs,
-        signal: controller.signal,
+        signal,
         onProgress: (done, total, text) => {
           progress(done, total);
           status(text);
@@ -238,19 +256,41 @@ export class Controller {
       });
       setState('done');
       status('Sweep done.');
-    } catch (e) {
-      if (isStopped(e)) await this.settleAfterStop();
-      else {
-        stopEverything();
-        setState('error');
-        status('');
-        showError(`The sweep failed: ${errorMessage(e)}`);
-      }
-    } finally {
-      if (this.running === controller) this.running = null;
-      showProgress(false);
-      this.o.setBusy(false);
-    }
+    });
+  }
+
+  /**
+   * The crossover: every model from all waiting to all computing, in the steps the Rust
+   * plan lists; each measurement goes to the chart as it comes.
+   */
+  crossover() {
+    return this.exclusive('The crossover', async (signal) => {
+      const { caps, views } = this.o;
+      const ok = this.accepted('crossover');
+      if (!ok) return;
+      const { query, parsed } = ok;
+      showNotices(parsed.notices.map((n) => n.message));
+      const plan = core().plan(query, 'crossover', caps.cores);
+      this.begin(plan.steps.length);
+      const { itersPerMs } = await engine();
+      const chart = await views.crossover(plan, parsed);
+      const { runCrossover } = await import('../runners/crossover.js');
+      await runCrossover({
+        plan,
+        itersPerMs,
+        caps,
+        signal,
+        onStart: (i, step) => {
+          progress(i, plan.steps.length);
+          const round = plan.rounds > 1 ? `Round ${step.round + 1} of ${plan.rounds}: ` : '';
+          status(`${round}crossover, ${step.model} at ${step.share}% computing (${i + 1} of ${plan.steps.length})…`);
+        },
+        onPoint: chart.point,
+        onUnavailable: (model, reason) => views.unavailable(model, reason),
+      });
+      setState('done');
+      status('Crossover done.');
+    });
   }
 
   /** Stop the run in progress, whatever stage it is at. */
@@ -258,3 +298,4 @@ export class Controller {
     this.running?.abort();
   }
 }
+

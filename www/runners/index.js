@@ -42,6 +42,8 @@ const RUNNERS = {
   asyncio: () => import('./asyncio.js'),
   threading: () => import('./threading.js'),
   multiprocessing: () => import('./multiprocessing.js'),
+  'asyncio-processes': () => import('./asyncio-processes.js'),
+  'asyncio-threads': () => import('./asyncio-threads.js'),
 };
 
 /** The runners loaded so far, by model. @type {Map<string, {stop?: () => void}>} */
@@ -104,7 +106,7 @@ export async function runModel(model, ctx, round = 0) {
       wallMs: o.trace.wall_ms - (o.startupMs ?? 0),
       speedup: null,
       workers: o.workers,
-      gil: model === 'threading' ? ctx.params.gil : null,
+      gil: o.gil ?? (model === 'threading' ? ctx.params.gil : null),
       lagMaxMs: lag.maxMs,
       lagP99Ms: lag.p99Ms,
       speedRatio: speedRatio ?? null,
@@ -150,7 +152,8 @@ export async function probeSpeed(itersPerMs) {
  * and workload, which every round runs first; a noise probe before each round and after the
  * last says how busy the machine was.
  * @param {{steps: Step[], rounds: number, threads: number, processes: number}} plan
- * @param {{itersPerMs: number, caps: Capabilities, signal: AbortSignal, onTrace: (t: Trace) => void}} base
+ * @param {{itersPerMs: number, caps: Capabilities, signal: AbortSignal, onTrace: (t: Trace, step: Step) => void}} base
+ *   `onTrace` hears each partial trace with the step it belongs to
  * @param {PlanHooks} hooks
  * @returns {Promise<Result[]>}
  */
@@ -170,7 +173,15 @@ export async function runPlan(plan, base, hooks) {
       hooks.onProbe(step.round, await probeSpeed(base.itersPerMs));
     }
     hooks.onStart(i, step);
-    const ctx = { ...base, query: step.query, params: parse(step.query).params, threads: plan.threads, processes: plan.processes, round: step.round };
+    const ctx = {
+      ...base,
+      onTrace: (/** @type {Trace} */ t) => base.onTrace(t, step),
+      query: step.query,
+      params: parse(step.query).params,
+      threads: plan.threads,
+      processes: plan.processes,
+      round: step.round,
+    };
     /** @type {Result[]} */
     let rows;
     try {

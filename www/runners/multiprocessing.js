@@ -183,9 +183,9 @@ class Run {
  */
 function outcome(out, variant, label, workers, ctx) {
   const { tasks, payloadKb } = ctx.params;
-  const parts = [`${tasks} results x ${payloadKb} KiB`, `messages ${fmt(out.ipcMs)} ms in all`];
+  const parts = [`sending ${tasks} results of ${payloadKb} KiB back took ${fmt(out.ipcMs)} ms in all`];
   if (out.spawnMedianMs != null) {
-    parts.push(`a new process took ${fmt(out.spawnMedianMs)} ms to start (median: its own new instance and memory, in a worker loaded ahead, as forkserver keeps one)`);
+    parts.push(`starting a process took about ${fmt(out.spawnMedianMs)} ms (its own new instance and memory, in a worker loaded ahead, as forkserver keeps one)`);
   }
   return { variant, label, trace: out.trace, workers, note: parts.join('; ') };
 }
@@ -216,10 +216,11 @@ async function coldPool(ctx, n, module) {
 const poolRole = (i, n) => `process ${i} (warm pool of ${n})`;
 
 /**
- * A warm pool of `n` processes (started untimed, kept between runs), every one ready.
+ * A warm pool of `n` processes (started untimed, kept between runs), every one ready. The
+ * executor of asyncio-processes (`executors.js`) borrows the same workers.
  * @param {number} n @param {WebAssembly.Module} module @param {AbortSignal} signal
  */
-async function warmWorkers(n, module, signal) {
+export async function warmWorkers(n, module, signal) {
   let workers = pools.get(n);
   // A pool someone else terminated (a fault) would never answer: start anew.
   const live = new Set(liveWorkers());

@@ -7,13 +7,20 @@
  * host worker; hosts are cached by size so a second run starts at once. A host blocks
  * while its pool runs, so Stop cannot reach it as a message: the host shares its memory
  * with the page, and Stop raises the flag every thread of the pool checks. A host that
- * does not answer soon after is terminated.
+ * does not answer soon after is terminated. The run's spans reach the page the same way:
+ * every thread writes them to a ring in that memory, which `live-spans.js` reads about every
+ * 100 ms while the host is blocked, so a threading run draws as it goes like any other.
  */
 import { MSG, waitFor, errorMessage, stopped } from '../shared/protocol.js';
 import { nowMs } from '../shared/clock.js';
 import { Unavailable, threadsFailed } from '../capabilities.js';
 import { startWorker, stopWorker, setBusy, isLive } from './registry.js';
 import { WARM_UP_MS } from './processes.js';
+import { LiveSpans, ringHead } from './live-spans.js';
+import { schema } from '../engine.js';
+
+/** How often the live picture of a threading run is read and drawn, ms. */
+const LIVE_EVERY_MS = 100;
 
 /**
  * @typedef {object} Ready what a host says once its pool is up
@@ -21,6 +28,7 @@ import { WARM_UP_MS } from './processes.js';
  * @property {WebAssembly.Memory} memory the pool's shared memory
  * @property {number} cancelAddress where the stop flag is in it
  * @property {number} speed the slowest thread's kernel speed after its warm-up
+ * @property {import('./live-spans.js').Layout} live where the ring of live spans is in it
  * @typedef {object} Host
  * @property {Worker} worker
  * @property {number} threads
@@ -136,7 +144,7 @@ export function stop() {
  * Raise the stop flag in a host's shared memory: every thread of its pool sees it within a
  * chunk of work or a slice of sleep. @param {Ready} r
  */
-function raiseStop(r) {
+export function raiseStop(r) {
   Atomics.store(new Int32Array(r.memory.buffer), r.cancelAddress >> 2, 1);
 }
 
@@ -149,8 +157,11 @@ function raiseStop(r) {
  * @param {object} message
  * @param {AbortSignal} [signal]
  * @param {number} [timeoutMs]
+ * @param {(started: {lanes: string[], from: number}, ready: Ready, originMs: number) => void} [onStarted]
+ *   told when the host begins the run (just before it blocks), with where the run's trace
+ *   will start: when the pool was asked for if this request started it, else when sent
  */
-export async function request(threads, query, message, signal, timeoutMs = 0) {
+export async function request(threads, query, message, signal, timeoutMs = 0, onStarted) {
   const asked = nowMs();
   const { host: h, fresh } = host(threads, query);
   const id = nextId++;
@@ -188,6 +199,16 @@ export async function request(threads, query, message, signal, timeoutMs = 0) {
     const answer = waitFor(h.worker, MSG.threadsResult, { id });
     answer.catch(() => {});
     const sentAt = nowMs();
+    if (onStarted) {
+      const r = ready;
+      // Where this run's live spans begin: the host may write the first before the page
+      // hears that it started.
+      const from = r.live ? ringHead(r.memory, r.live) : 0;
+      waitFor(h.worker, MSG.threadsStarted, { id }).then(
+        (started) => onStarted({ ...started, from }, r, fresh ? Math.min(asked, sentAt) : sentAt),
+        () => {},
+      );
+    }
     h.worker.postMessage({ ...message, id, originMs: sentAt, ...(fresh ? { poolAskedMs: asked, poolReadyMs: ready.t1 } : {}) });
     const got = await Promise.race([answer, failed]);
     return { answer: got, ready, fresh, sentAt };
@@ -210,7 +231,7 @@ export async function request(threads, query, message, signal, timeoutMs = 0) {
  * the slowest it could be (every task one after another), plus time to start the pool.
  * @param {import('../shared/types.js').Params} p
  */
-function budgetMs(p) {
+export function budgetMs(p) {
   const io = p.workload === 'cpu' ? 0 : p.ioMs;
   const cpu = p.workload === 'io' ? 0 : p.cpuMs;
   return 30_000 + 3 * p.tasks * (io + cpu);
@@ -225,13 +246,33 @@ export async function run(ctx) {
     const { trace, ...race } = answer.race;
     return [{ variant: 'race', label: 'race lab', trace, workers: threads, note: '', lab: race }];
   }
-  const { answer, fresh, ready, sentAt } = await request(
-    threads,
-    ctx.query,
-    { type: MSG.threadsRun, query: ctx.query, itersPerMs: ctx.itersPerMs },
-    ctx.signal,
-    budgetMs(p),
-  );
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let drawing;
+  let over = false;
+  /** @type {(started: {lanes: string[], from: number}, ready: Ready, origin: number) => void} */
+  const live = ({ lanes, from }, ready, origin) => {
+    if (!ready.live || over || ctx.signal.aborted) return;
+    const reader = new LiveSpans(ready.memory, ready.live, schema().states, from);
+    drawing = setInterval(() => {
+      reader.read(origin);
+      ctx.onTrace(reader.trace(origin, nowMs(), lanes));
+    }, LIVE_EVERY_MS);
+  };
+  let result;
+  try {
+    result = await request(
+      threads,
+      ctx.query,
+      { type: MSG.threadsRun, query: ctx.query, itersPerMs: ctx.itersPerMs },
+      ctx.signal,
+      budgetMs(p),
+      live,
+    );
+  } finally {
+    over = true;
+    clearInterval(drawing);
+  }
+  const { answer, fresh, ready, sentAt } = result;
   /** @type {import('../shared/types.js').Trace} */
   const trace = answer.trace;
   let note = p.gil ? `GIL on, switch every ${p.switchMs} ms` : 'GIL off: free-threaded';

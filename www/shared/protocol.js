@@ -13,6 +13,12 @@ export const MSG = Object.freeze({
   threadsRun: 'playground:threads:run',
   threadsRace: 'playground:threads:race',
   threadsSum: 'playground:threads:sum',
+  // Sent just before a run blocks the host: {id, lanes}. Its spans then arrive through
+  // the shared memory (runners/live-spans.js), not as messages.
+  threadsStarted: 'playground:threads:started',
+  // A job for an event loop's executor (asyncio.to_thread): accepted at once with a
+  // threadsResult; the job's answer comes later on the BroadcastChannel the message names.
+  threadsSubmit: 'playground:threads:submit',
   threadsResult: 'playground:threads:result',
   // From whichever thread panicked, on the host's BroadcastChannel: {message}.
   threadsPanic: 'playground:threads:panic',

@@ -11,8 +11,9 @@
  * @typedef {{origin_ms: number, wall_ms: number, lanes: string[], spans: Span[], iters?: number[]}} Trace
  *   everything a run measured: `origin_ms` is absolute (epoch ms), `iters` the kernel
  *   iterations each lane computed
- * @typedef {{model: string, workload: string, lab: string, round: number, query: string}} Step
- *   one measurement of a plan, with the step's own query
+ * @typedef {{model: string, workload: string, lab: string, round: number, share: number|null, query: string}} Step
+ *   one measurement of a plan, with the step's own query (`share`: the crossover's percent
+ *   of each task spent computing)
  *
  * @typedef {object} Outcome what a runner hands the timing wrapper, one per row
  * @property {string} variant  '' or e.g. 'cold', 'warm', 'gil-off'
@@ -21,6 +22,7 @@
  * @property {number|null} workers threads or processes
  * @property {string} note
  * @property {number|null} [startupMs] start-up the row does not count (a thread pool's)
+ * @property {boolean} [gil]   whether its threads ran under a GIL, for a model with threads
  * @property {object} [lab]    a lab's own figures
  *
  * @typedef {object} Result one row of the results: one model on one workload in one round
@@ -48,13 +50,13 @@
  *   group: string, basic: boolean, range: string, default: string}} Spec
  * @typedef {{name: string, value: string, range: string, message: string}} ParamError
  * @typedef {{name: string, message: string}} Notice
- * @typedef {{workload: string, tasks: number, ioMs: number, cpuMs: number,
+ * @typedef {{workload: string, tasks: number, ioMs: number, cpuMs: number, taskMs: number,
  *   threads: number|null, processes: number|null, gil: boolean, switchMs: number,
  *   yieldMs: number, pool: boolean, payloadKb: number, models: string[], repeat: number|null,
- *   compare: boolean, lab: string, increments: number, shared: boolean, run: boolean,
- *   embed: boolean}} Params
+ *   compare: boolean, crossover: boolean, lab: string, increments: number, shared: boolean,
+ *   run: boolean, embed: boolean}} Params
  * @typedef {{params: Params, errors: ParamError[], more: number, raw: [string, string][],
  *   notices: Notice[]}} Parsed
- * @typedef {'run' | 'compare' | 'sweep'} Action
+ * @typedef {'run' | 'compare' | 'sweep' | 'crossover'} Action
  */
 export {};

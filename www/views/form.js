@@ -2,20 +2,22 @@
 /**
  * The scenario form, built from the schema: one field per parameter, grouped in fieldsets,
  * each with its help text and a place for its error message. Values are raw text, so what
- * the user typed is never lost, valid or not.
+ * the user typed is never lost, valid or not. The schema's basic parameters come first; the
+ * rest are one click away under "Advanced settings", which opens by itself when one of them
+ * has a problem.
  */
 
 /** @typedef {import('../shared/types.js').Spec} Spec */
 /** @typedef {import('../shared/types.js').ParamError} ParamError */
 /** @typedef {import('../shared/types.js').Parsed} Parsed */
 
-/** Groups shown as fieldsets, in order, with their legends. */
+/** Groups of the advanced settings, as fieldsets in this order, with their legends. */
 const GROUPS = [
-  ['scenario', 'Scenario'],
-  ['asyncio', 'asyncio'],
   ['threading', 'threading'],
   ['multiprocessing', 'multiprocessing'],
-  ['lab', 'Lab'],
+  ['asyncio', 'asyncio'],
+  ['lab', 'Labs: shared data'],
+  ['scenario', 'Measuring'],
 ];
 
 export class ScenarioForm {
@@ -32,20 +34,32 @@ export class ScenarioForm {
     /** @type {Map<string, HTMLElement>} field wrappers by parameter name */
     this.fields = new Map();
     root.replaceChildren();
-    for (const [group, legend] of GROUPS) {
+    /** @param {string} key @param {string} legend @param {Spec[]} specs */
+    const fieldset = (key, legend, specs) => {
       const fs = document.createElement('fieldset');
-      fs.className = `group group-${group}`;
-      fs.dataset.group = group;
+      fs.className = `group group-${key}`;
+      fs.dataset.group = key;
       const lg = document.createElement('legend');
       lg.textContent = legend;
       const reason = document.createElement('p');
       reason.className = 'reason';
       reason.hidden = true;
       fs.append(lg, reason);
-      for (const spec of this.schema.filter((s) => s.group === group)) fs.append(this.field(spec));
-      this.fieldsets.set(group, fs);
-      root.append(fs);
+      for (const spec of specs) fs.append(this.field(spec));
+      this.fieldsets.set(key, fs);
+      return fs;
+    };
+    root.append(fieldset('basic', 'Scenario', this.schema.filter((s) => s.basic)));
+    this.advanced = /** @type {HTMLDetailsElement} */ (document.createElement('details'));
+    this.advanced.className = 'advanced';
+    this.advancedSummary = document.createElement('summary');
+    this.advancedSummary.textContent = 'Advanced settings';
+    this.advanced.append(this.advancedSummary);
+    for (const [group, legend] of GROUPS) {
+      const specs = this.schema.filter((s) => s.group === group && !s.basic);
+      if (specs.length) this.advanced.append(fieldset(group, legend, specs));
     }
+    root.append(this.advanced);
     root.addEventListener('input', onChange);
     root.addEventListener('change', onChange);
   }
@@ -201,6 +215,8 @@ export class ScenarioForm {
    * @param {ParamError[]} errors
    */
   showErrors(errors) {
+    // A problem in a hidden field would be a problem nobody sees.
+    if (errors.some((e) => this.advanced.contains(this.fields.get(e.name) ?? null))) this.advanced.open = true;
     for (const [name, wrap] of this.fields) {
       const mine = errors.filter((e) => e.name === name);
       const text = mine.map((e) => e.message).join(' ');
@@ -211,6 +227,20 @@ export class ScenarioForm {
         else c.removeAttribute('aria-invalid');
       }
     }
+  }
+
+  /**
+   * Say on the "Advanced settings" line how many of them differ from their defaults, so a
+   * scenario's threads, GIL or lab are never set out of sight. @param {Map<string, string>} raw
+   */
+  countChanged(raw) {
+    const changed = this.schema.filter((s) => !s.basic && raw.has(s.name) && raw.get(s.name) !== s.default).map((s) => s.label);
+    this.advancedSummary.textContent = changed.length ? `Advanced settings: ${changed.join(', ')}` : 'Advanced settings';
+  }
+
+  /** Open the advanced settings (for a view that must show them). */
+  openAdvanced() {
+    this.advanced.open = true;
   }
 
   /**

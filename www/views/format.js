@@ -20,6 +20,8 @@ export const VARIANT_NAMES = /** @type {Record<string, string>} */ ({
   warm: 'warm pool',
   'gil-off': 'GIL off',
   'gil-on': 'GIL on',
+  blocking: 'time.sleep in a coroutine',
+  'to-thread': 'asyncio.to_thread',
 });
 
 /**

@@ -38,6 +38,13 @@ function table(rows, head, caption) {
   return t;
 }
 
+/** A table in a box that scrolls sideways on a narrow screen, never the page. @param {HTMLElement} t */
+function wrap(t) {
+  const box = el('div', 'table-wrap');
+  box.append(t);
+  return box;
+}
+
 /**
  * What the race lab's numbers say, in words, sentence by sentence.
  * @param {RaceLab} lab
@@ -73,6 +80,37 @@ export function raceSummary(lab) {
 }
 
 /**
+ * The race lab's lesson at a glance: how many withdrawals the unlocked bank account lost,
+ * large, with the Python that loses them and whether the GIL was on.
+ * @param {RaceLab} lab
+ */
+function raceHeadline(lab) {
+  const bank = lab.ways.find((w) => w.way === 'bank');
+  if (!bank) return null;
+  const total = lab.threads * lab.withdrawals;
+  const box = el('div', `lab-headline${bank.lost > 0 ? ' lost' : ''}`);
+  const big = el('p', 'lab-big');
+  big.append(el('strong', undefined, `${formatCount(bank.lost)} of ${formatCount(total)}`), ` withdrawals lost, with the GIL ${lab.gil ? 'on' : 'off'}`);
+  const how = el('p');
+  const code = (/** @type {string} */ t) => el('code', undefined, t);
+  how.append(
+    `${lab.threads} threads each called `,
+    code('withdraw(1)'),
+    ` ${formatCount(lab.withdrawals)} times on one shared account with no lock. `,
+    code('withdraw()'),
+    ' checks the balance, then waits (',
+    code('time.sleep(0)'),
+    ' lets go of the GIL) before it writes the new balance: meanwhile other threads withdraw, and the write undoes their withdrawals. The GIL lets one thread run at a time; it does not keep the others out between a check and a write. ',
+    code('with lock:'),
+    ' (a ',
+    code('threading.Lock'),
+    ') around the check and the write does.',
+  );
+  box.append(big, how);
+  return box;
+}
+
+/**
  * What the isolation lab's numbers say.
  * @param {IsolationLab} lab
  */
@@ -101,6 +139,8 @@ export function renderLab(root, result) {
   root.replaceChildren();
   if (result.variant === 'race') {
     const lab = /** @type {RaceLab} */ (result.lab);
+    const headline = raceHeadline(lab);
+    if (headline) root.append(headline);
     const rows = lab.ways.map((w) => [
       WAY_NAMES[w.way] ?? w.way,
       formatCount(w.expected),
@@ -109,7 +149,7 @@ export function renderLab(root, result) {
       formatMs(w.ms),
     ]);
     const caption = `${lab.threads} threads: ${formatCount(lab.increments)} additions and ${formatCount(lab.withdrawals)} withdrawals each, GIL ${lab.gil ? 'on' : 'off'}`;
-    root.append(table(rows, ['way', 'expected', 'final', 'lost', 'time'], caption));
+    root.append(wrap(table(rows, ['way', 'expected', 'final', 'lost', 'time'], caption)));
     for (const s of raceSummary(lab)) root.append(el('p', 'lab-summary', s));
   } else {
     const lab = /** @type {IsolationLab} */ (result.lab);
@@ -118,7 +158,7 @@ export function renderLab(root, result) {
       ...lab.perProcess.map((v, i) => [`process ${i}, its own copy`, formatCount(v)]),
     ];
     if (lab.sharedCounter !== null) rows.push(['shared Value (with a lock)', `${formatCount(lab.sharedCounter)} of ${formatCount(lab.expectedIfShared)}`]);
-    root.append(table(rows, ['counter', 'value'], `${lab.processes} processes, each adding to a counter`));
+    root.append(wrap(table(rows, ['counter', 'value'], `${lab.processes} processes, each adding to a counter`)));
     for (const s of isolationSummary(lab)) root.append(el('p', 'lab-summary', s));
   }
 }

@@ -42,6 +42,8 @@ const MODEL_BLURB = /** @type {Record<string, string>} */ ({
   asyncio: 'one thread, an event loop',
   threading: 'threads sharing memory',
   multiprocessing: 'separate processes',
+  'asyncio-processes': 'asyncio, computing in processes',
+  'asyncio-threads': 'asyncio, computing on threads',
 });
 
 /**
@@ -160,10 +162,12 @@ export function renderMatrix(root, results, options) {
       wall.append(formatMs(r.wallMs));
       if (r.workers != null && row.model !== 'sequential' && row.model !== 'asyncio') {
         const one = r.workers === 1;
-        const unit = row.model === 'multiprocessing' ? (one ? 'process' : 'processes') : one ? 'thread' : 'threads';
+        // multiprocessing and asyncio-processes count processes; the others, threads.
+        const unit = /process/.test(row.model) ? (one ? 'process' : 'processes') : one ? 'thread' : 'threads';
         wall.append(` · ${r.workers} ${unit}`);
       }
-      if (r.lagMaxMs != null && r.lagMaxMs >= 1) wall.append(` · lag ${formatMs(r.lagMaxMs)}`);
+      // The page's own loop, stuck long enough for a person to notice: asyncio's lesson.
+      if (r.lagMaxMs != null && r.lagMaxMs >= 50) wall.append(` · page stuck ${formatMs(r.lagMaxMs)}`);
       td.append(wall);
       td.append(claimLine(v.claim));
       const p = el('p', `verdict verdict-${v.status}`);

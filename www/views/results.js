@@ -14,11 +14,17 @@ const COLUMNS = [
   { key: 'model', text: 'Model', short: 'Model', numeric: false },
   { key: 'workload', text: 'Workload', short: 'Workload', numeric: false },
   { key: 'workers', text: 'Workers', short: 'Workers', numeric: true },
-  { key: 'wall', text: 'Wall time', short: 'Wall time', numeric: true },
-  { key: 'speedup', text: 'Speedup vs sequential', short: 'Speedup', numeric: true },
-  { key: 'lag', text: 'Event-loop lag max / p99', short: 'Loop lag', numeric: true },
-  { key: 'note', text: 'Note', short: 'Note', numeric: false },
+  { key: 'wall', text: 'Took', short: 'Took', numeric: true },
+  { key: 'speedup', text: 'Speedup over one after another', short: 'Speedup', numeric: true },
+  { key: 'lag', text: 'Page stuck for', short: 'Page stuck for', numeric: true },
+  { key: 'words', text: 'What it shows', short: 'What it shows', numeric: false },
 ];
+
+/**
+ * The figures of a row in plain words (views/explain.js): the guides' claim, what was
+ * measured, why, and whether it agrees.
+ * @typedef {{claim: string, measured: string, why: string, status: string|null, agrees: string}} Words
+ */
 
 /**
  * Fill `table` with one row per summary. Rows carry data attributes for tests and styling:
@@ -27,12 +33,13 @@ const COLUMNS = [
  * data-speedup-min, data-speedup-max and data-rounds.
  * @param {HTMLTableElement} table
  * @param {Summary[]} results
+ * @param {{explain?: (row: Summary) => Words|null}} [options] each row in plain words
  */
-export function renderResults(table, results) {
+export function renderResults(table, results, { explain } = {}) {
   table.classList.add('results-table');
   const caption = table.caption ?? table.createCaption();
   caption.textContent = results.length
-    ? `Results: ${results.length} run${results.length === 1 ? '' : 's'}, wall time and speedup over running the tasks one after another`
+    ? `Results: ${results.length} run${results.length === 1 ? '' : 's'}, how long each took and how much faster than running the tasks one after another`
     : 'Results';
 
   table.tHead?.remove();
@@ -74,15 +81,18 @@ export function renderResults(table, results) {
     if (r.label && r.label !== r.model) th.title = r.label;
     tr.append(th);
 
-    const lag =
-      r.lagMaxMs == null && r.lagP99Ms == null ? NONE : `${formatMs(r.lagMaxMs)} / ${formatMs(r.lagP99Ms)}`;
+    // The longest the page could not respond (its event loop was busy or late): the
+    // lesson of asyncio on CPU work. Below 50 ms nobody notices.
+    const lag = r.lagMaxMs == null ? NONE : r.lagMaxMs < 50 ? 'never' : formatMs(r.lagMaxMs);
+    const lagCell = el('td', 'num', lag);
+    if (r.lagMaxMs != null) lagCell.title = `the page's event loop was late by at most ${formatMs(r.lagMaxMs)} (99% of the time under ${formatMs(r.lagP99Ms)})`;
     const cells = [
       el('td', undefined, WORKLOAD_NAMES[r.workload] ?? r.workload),
       el('td', 'num', r.workers == null ? NONE : String(r.workers)),
       el('td', 'num', formatMs(r.wallMs)),
       el('td', 'num speedup', speedupText(r)),
-      el('td', 'num', lag),
-      el('td', 'note', [r.note, slowNote(r)].filter(Boolean).join('; ')),
+      lagCell,
+      wordsCell(explain?.(r) ?? null, [r.note, slowNote(r)].filter(Boolean).join('; ')),
     ];
     if (r.speedup != null && Number.isFinite(r.speedup)) {
       cells[3].classList.add(r.speedup >= 1.4 ? 'faster' : r.speedup < 0.8 ? 'slower' : 'same');
@@ -105,6 +115,30 @@ export function renderResults(table, results) {
 function slowNote(r) {
   if (r.speedRatio == null || r.speedRatio >= SLOW_CONTEXT) return '';
   return `computed at ${Math.round(r.speedRatio * 100)}% of this machine's calibrated speed: something else was using the processor`;
+}
+
+/**
+ * The "What it shows" cell: the guides' claim, what was measured and why, then the note.
+ * @param {Words|null} w @param {string} note
+ */
+function wordsCell(w, note) {
+  const td = el('td', 'words');
+  if (w) {
+    if (w.claim) td.append(line('The guides', `${w.claim}.`));
+    const here = line('Here', w.measured);
+    if (w.agrees) here.append(' ', el('strong', `agrees agrees-${w.status}`, `(${w.agrees})`));
+    td.append(here);
+    if (w.why) td.append(line('Why', w.why));
+  }
+  if (note) td.append(el('p', 'note', note));
+  return td;
+}
+
+/** @param {string} label @param {string} text */
+function line(label, text) {
+  const p = el('p', 'word-line');
+  p.append(el('span', 'word-label', `${label}: `), text);
+  return p;
 }
 
 /** A figure for a data attribute: 2 decimals, blank when there is none. @param {number|null} v */

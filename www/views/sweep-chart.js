@@ -20,15 +20,50 @@ export function sweepChart(root, tableEl, counts, keys, cores, workloadName) {
   /** @type {Map<string, (number|null)[]>} */
   const speedups = new Map(keys.map((k) => [k, counts.map(() => null)]));
   const chart = draw(root, counts, keys, speedups, cores);
+  let key = legend(counts, speedups, workloadName);
+  root.append(key);
   table(tableEl, counts, speedups, workloadName);
   return {
     /** @param {string} key @param {number} i @param {number} speedup */
-    point(key, i, speedup) {
-      /** @type {(number|null)[]} */ (speedups.get(key))[i] = speedup;
+    point(k, i, speedup) {
+      /** @type {(number|null)[]} */ (speedups.get(k))[i] = speedup;
       chart.setData(data(counts, speedups));
+      const next = legend(counts, speedups, workloadName);
+      key.replaceWith(next);
+      key = next;
       table(tableEl, counts, speedups, workloadName);
     },
   };
+}
+
+/**
+ * The chart's key, with values: each series' colour, its name and the speedup it reached
+ * with the most workers measured so far; the ideal line says what it stands for.
+ * @param {number[]} counts @param {Map<string, (number|null)[]>} speedups @param {string} workloadName
+ */
+function legend(counts, speedups, workloadName) {
+  const ul = document.createElement('ul');
+  ul.className = 'sweep-legend';
+  ul.setAttribute('aria-label', `Key to the chart of ${workloadName} work`);
+  const item = (/** @type {string|null} */ color, /** @type {string} */ text) => {
+    const li = document.createElement('li');
+    const sw = document.createElement('span');
+    sw.className = color ? 'sweep-swatch' : 'sweep-swatch sweep-ideal';
+    if (color) sw.style.background = color;
+    sw.setAttribute('aria-hidden', 'true');
+    li.append(sw, text);
+    return li;
+  };
+  ul.append(item(null, 'ideal: n workers, n times faster'));
+  [...speedups].forEach(([k, values], i) => {
+    let at = -1;
+    values.forEach((v, j) => {
+      if (v !== null) at = j;
+    });
+    const value = at < 0 ? 'not measured yet' : `${(/** @type {number} */ (values[at])).toFixed(2)}x with ${counts[at]} worker${counts[at] === 1 ? '' : 's'}`;
+    ul.append(item(COLORS[i % COLORS.length], `${k}: ${value}`));
+  });
+  return ul;
 }
 
 const COLORS = ['#d9730d', '#2f80ed', '#27ae60'];
@@ -54,6 +89,8 @@ function draw(root, counts, keys, speedups, cores) {
       { label: 'workers', stroke: axisColor, values: (/** @type {any} */ _u, /** @type {number[]} */ ticks) => ticks.map((t) => (Number.isInteger(t) ? String(t) : '')) },
       { label: 'speedup (x)', stroke: axisColor },
     ],
+    // The key is ours (legend() below): uPlot's shows "Value: --" until a pointer hovers.
+    legend: { show: false },
     series: [
       {},
       { label: 'ideal', stroke: axisColor, dash: [4, 4], width: 1, points: { show: false } },

@@ -25,6 +25,8 @@ export const IDEAL_SLACK = 1.25;
 export const SLOW_CONTEXT = 0.85;
 /** A noise probe below this share of the calibrated speed says the machine was busy. */
 export const BUSY_PROBE = 0.8;
+/** A combined model is "ahead" of asyncio and threading alone from this ratio of speedups. */
+export const CLEARLY_AHEAD = 1.15;
 
 /**
  * The tests a claim can imply.
@@ -34,7 +36,9 @@ export const BUSY_PROBE = 0.8;
  * - `parallel`: computing runs on several cores, clearly above 1 when there are cores;
  * - `serial-cpu`: waits overlap but computing takes turns: above 1, but not beyond the ideal
  *   of overlapped waits plus serial computing;
- * - `overhead`: works, but slower than asyncio and threading on the same work.
+ * - `overhead`: works, but slower than asyncio and threading on the same work;
+ * - `offload`: asyncio handing its computing to a pool: waits overlap on the loop and the
+ *   computing runs in parallel, ahead of asyncio alone and threading alone.
  */
 export const EXPECT = /** @type {const} */ ({
   baseline: 'baseline',
@@ -43,6 +47,7 @@ export const EXPECT = /** @type {const} */ ({
   parallel: 'parallel',
   serialCpu: 'serial-cpu',
   overhead: 'overhead',
+  offload: 'offload',
 });
 
 /**
@@ -70,6 +75,16 @@ export const CLAIMS = Object.freeze([
   { model: 'multiprocessing', workload: 'io', gil: 'any', claim: 'works, but start-up and messaging make it less efficient', expect: EXPECT.overhead },
   { model: 'multiprocessing', workload: 'cpu', gil: 'any', claim: 'true parallelism on several cores', expect: EXPECT.parallel },
   { model: 'multiprocessing', workload: 'mixed', gil: 'any', claim: 'waits overlap and computing runs in parallel on several cores', expect: EXPECT.parallel },
+
+  // The guides' advice to combine the models: asyncio for the waits, a pool for the work.
+  { model: 'asyncio-processes', workload: 'io', gil: 'any', claim: 'the waits overlap on the loop; nothing to hand to the pool', expect: EXPECT.overlap },
+  { model: 'asyncio-processes', workload: 'cpu', gil: 'any', claim: 'the pool computes in parallel while the loop stays free', expect: EXPECT.parallel },
+  { model: 'asyncio-processes', workload: 'mixed', gil: 'any', claim: 'combined, as advised: waits overlap on the loop, processes compute in parallel; ahead of asyncio and threading alone', expect: EXPECT.offload },
+  { model: 'asyncio-threads', workload: 'io', gil: 'any', claim: 'the waits overlap on the loop; nothing to hand to a thread', expect: EXPECT.overlap },
+  { model: 'asyncio-threads', workload: 'cpu', gil: true, claim: 'the loop stays free, but under the GIL the threads compute in turns: no speedup', expect: EXPECT.none },
+  { model: 'asyncio-threads', workload: 'cpu', gil: false, claim: 'free-threaded: the threads compute in parallel while the loop stays free', expect: EXPECT.parallel },
+  { model: 'asyncio-threads', workload: 'mixed', gil: true, claim: 'the waits overlap, the computing takes turns under the GIL, off the loop', expect: EXPECT.serialCpu },
+  { model: 'asyncio-threads', workload: 'mixed', gil: false, claim: 'free-threaded: waits overlap on the loop, threads compute in parallel', expect: EXPECT.offload },
 ]);
 
 /**
@@ -128,13 +143,22 @@ const round = (v) => (v >= 10 ? String(Math.round(v)) : String(Math.round(v * 10
  */
 export function idealSpeedup(claim, r, o) {
   const n = o.tasks ?? null;
-  // asyncio runs every task at once; the others run at most `workers` at a time.
-  const w = r.model === 'asyncio' ? n : (r.workers ?? n);
+  // asyncio runs every task at once; the others run at most `workers` at a time. asyncio
+  // with an executor (asyncio-processes, asyncio-threads) waits on its loop, every task at
+  // once, and computes on `workers`.
+  const onLoop = r.model === 'asyncio' || r.model.startsWith('asyncio-');
+  const w = onLoop && claim.expect !== EXPECT.parallel ? n : (r.workers ?? n);
   const lanes = n != null && w != null ? Math.min(n, w) : (w ?? n);
   const cores = Math.max(1, o.cores || 1);
   switch (claim.expect) {
     case EXPECT.overlap:
       return lanes;
+    case EXPECT.offload: {
+      if (n == null || o.ioMs == null || o.cpuMs == null) return null;
+      const computing = Math.max(1, Math.min(n, r.workers ?? n, cores));
+      const t = o.ioMs + Math.ceil(n / computing) * o.cpuMs;
+      return t > 0 ? (n * (o.ioMs + o.cpuMs)) / t : null;
+    }
     case EXPECT.parallel: {
       if (lanes == null) return cores;
       if (r.workload === 'mixed' && n != null && o.ioMs != null && o.cpuMs != null) {
@@ -244,6 +268,26 @@ export function verdict(result, options) {
       return out('inconclusive', `inconclusive: ${x(s)}, between about 1x and clearly above 1`);
     }
 
+    case EXPECT.offload: {
+      const peers = (o.peers ?? []).filter(
+        (p) => p.workload === result.workload && (p.model === 'asyncio' || p.model === 'threading') && p.speedup != null && Number.isFinite(p.speedup),
+      );
+      let best = null;
+      let bestName = '';
+      for (const p of peers) {
+        if (best == null || /** @type {number} */ (p.speedup) > best) {
+          best = /** @type {number} */ (p.speedup);
+          bestName = `${p.model}'s ${x(best)}`;
+        }
+      }
+      if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
+      if (best != null && s <= best) return out('contradicted', `contradicted: ${x(s)}, not ahead of ${bestName}`);
+      if (s < CLEARLY_ABOVE) return out('inconclusive', `inconclusive: ${x(s)}, between about 1x and clearly above 1`);
+      if (best == null) return out('inconclusive', `measured ${x(s)}${idealNote}; run asyncio and threading to compare`);
+      if (s < best * CLEARLY_AHEAD) return out('inconclusive', `inconclusive: ${x(s)}, only just ahead of ${bestName}`);
+      return out('confirmed', `confirmed: ${x(s)}, ahead of ${bestName}${idealNote}`);
+    }
+
     case EXPECT.overhead: {
       const peers = (o.peers ?? []).filter(
         (p) =>
@@ -306,6 +350,7 @@ export function busyReason(r, o) {
   if (r.workload === 'io') return '';
   const pct = (/** @type {number} */ v) => `${Math.round(v * 100)}%`;
   if (o.probe != null && o.probe < BUSY_PROBE) return `your machine was busy (the kernel ran at ${pct(o.probe)} of its calibrated speed between rounds)`;
-  if (r.speedRatio != null && r.speedRatio < SLOW_CONTEXT) return `your machine was busy (a ${r.model} worker computed at ${pct(r.speedRatio)} of its calibrated speed)`;
+  const context = r.model === 'asyncio' ? "asyncio's thread (the page's)" : `a ${r.model} worker`;
+  if (r.speedRatio != null && r.speedRatio < SLOW_CONTEXT) return `your machine was busy (${context} computed at ${pct(r.speedRatio)} of its calibrated speed)`;
   return '';
 }

@@ -10,14 +10,20 @@
  * which raises the stop flag at `cancelAddress` in it.
  *
  * - `threadsInit` {id, query, panics, warmUpMs?} -> `threadsReady` {id, t0, t1, threads,
- *   speed, memory, cancelAddress}: a pool of the size the scenario in `query` asks for,
+ *   speed, memory, cancelAddress, live}: a pool of the size the scenario in `query` asks for,
  *   warmed up; `panics` names the BroadcastChannel where a panic on any thread of the pool
  *   is reported (`threadsPanic` {message}): a pool thread's trap is seen by no one else,
  *   and this worker, blocked in the pool, could not pass it on
  * - `threadsRun` {id, query, itersPerMs, originMs, poolAskedMs?, poolReadyMs?} ->
- *   `threadsResult` {id, trace}
+ *   `threadsStarted` {id, lanes}, then `threadsResult` {id, trace}; meanwhile every thread
+ *   writes its spans to the ring at `live` (the layout `liveSpans()` reports) in the memory
+ *   the page shares, which the page reads while this worker is blocked
  * - `threadsRace` {id, query} -> `threadsResult` {id, race}
  * - `threadsSum` {id, n} -> `threadsResult` {id, sum, threads}
+ * - `threadsSubmit` {id, query, task, itersPerMs, session, channel} -> `threadsResult`
+ *   {id, accepted} at once: an event loop's job (`asyncio.to_thread`) goes to the next free
+ *   thread of the pool, and its answer {session, task, done} goes to the BroadcastChannel
+ *   `channel` when it is done; this worker is not blocked meanwhile
  * - anything else -> `error` {id?, message}; the worker keeps running.
  */
 import { MSG, errorMessage, describe, fieldProblems, isCount, isNumber, postError } from '../shared/protocol.js';
@@ -89,7 +95,7 @@ async function handle(data) {
       const w = /** @type {NonNullable<typeof wasm>} */ (wasm);
       const warmUpMs = Math.min(Number(data.warmUpMs ?? 0), 1000);
       const speed = warmUpMs > 0 ? w.warmUpPool(warmUpMs, 4 * warmUpMs) : 0;
-      scope.postMessage({ type: MSG.threadsReady, id, t0, t1: nowMs(), threads: w.poolThreads(), speed, memory, cancelAddress: w.cancelAddress() });
+      scope.postMessage({ type: MSG.threadsReady, id, t0, t1: nowMs(), threads: w.poolThreads(), speed, memory, cancelAddress: w.cancelAddress(), live: w.liveSpans() });
       return;
     }
     if (!started) throw new Error(`threads: '${type}' before the pool was started`);
@@ -105,16 +111,27 @@ async function handle(data) {
       ]);
       const asked = /** @type {number | undefined} */ (data.poolAskedMs ?? undefined);
       const ready = /** @type {number | undefined} */ (data.poolReadyMs ?? undefined);
+      scope.postMessage({ type: MSG.threadsStarted, id, lanes: w.threadingLanes(String(data.query)) });
       const trace = w.runThreading(String(data.query), Number(data.itersPerMs), Number(data.originMs), asked, ready);
       scope.postMessage({ type: MSG.threadsResult, id, trace });
     } else if (type === MSG.threadsRace) {
       check(data, [['query', (v) => typeof v === 'string', 'a query string']]);
       scope.postMessage({ type: MSG.threadsResult, id, race: w.raceLab(String(data.query)) });
+    } else if (type === MSG.threadsSubmit) {
+      check(data, [
+        ['query', (v) => typeof v === 'string', 'a query string'],
+        ['task', isCount, 'a task index, an integer from 0'],
+        ['itersPerMs', (v) => isNumber(v) && /** @type {number} */ (v) > 0, 'a positive number'],
+        ['session', isCount, 'a session number'],
+        ['channel', (v) => typeof v === 'string' && v !== '', 'a BroadcastChannel name'],
+      ]);
+      w.submitJob(String(data.query), Number(data.task), Number(data.itersPerMs), Number(data.session), String(data.channel));
+      scope.postMessage({ type: MSG.threadsResult, id, accepted: true });
     } else if (type === MSG.threadsSum) {
       check(data, [['n', isCount, 'an integer from 0 to 4294967295']]);
       scope.postMessage({ type: MSG.threadsResult, id, sum: w.parallelSum(Number(data.n)), threads: w.poolThreads() });
     } else {
-      throw new Error(`threads: message '${type}' is not one the threads host accepts (init, run, race, sum)`);
+      throw new Error(`threads: message '${type}' is not one the threads host accepts (init, run, race, sum, submit)`);
     }
   } catch (e) {
     postError(scope, failure(e), id);

@@ -14,15 +14,19 @@
 //!
 //! Stop ([`Cancel`]) is seen between chunks and while a thread sleeps. The race lab
 //! ([`race`]) is the other half of the story: what the GIL does and does not protect when
-//! threads share data.
+//! threads share data. The same threads also serve an event loop's tasks one job at a time
+//! ([`run_job`], [`executor`]): `asyncio.to_thread`.
 
+pub mod executor;
 pub mod race;
 
 use crate::cancel::{Cancel, Cancelled};
 use crate::clock::Clock;
+use crate::executor::Done;
 use crate::gil::Gil;
+use crate::live::SpanRing;
 use crate::params::Params;
-use crate::trace::{State, Trace};
+use crate::trace::{Span, State, Trace, GIL_LANE};
 use crate::workload::{Kernel, TaskSpec};
 use rayon::prelude::*;
 use std::hint::black_box;
@@ -38,16 +42,32 @@ pub struct Startup {
     pub ready_ms: f64,
 }
 
+/// The label of the lane of thread `i` of the pool.
+pub fn lane(i: usize) -> String {
+    format!("thread {i}")
+}
+
+/// The lanes of `params` on a pool of `threads` threads: `thread 0` to `thread n-1`, so a
+/// lane's index is its thread's index, then, when the GIL is on and the tasks compute, the
+/// [`GIL_LANE`], which shows who holds it.
+pub fn lanes(params: &Params, threads: usize) -> Vec<String> {
+    let mut out: Vec<String> = (0..threads).map(lane).collect();
+    if params.gil && params.workload.cpu_ms(params) > 0 {
+        out.push(GIL_LANE.to_string());
+    }
+    out
+}
+
 /// Run `params.tasks` tasks of `params.workload` on the current rayon pool and trace them.
 ///
 /// `origin_ms` is the absolute time the run began, as the caller measured it. Call it from
 /// outside the pool (tasks then go to the global pool) or inside `pool.install`; either way
 /// it blocks until every task is done, or until `cancel` is raised.
 ///
-/// There is one lane per pool thread, `thread 0` to `thread n-1`, all created up front so
-/// a lane's index is its thread's index. A task's consecutive chunks of work make one
-/// `running` span; it is split only where the GIL changed hands. With `startup`, the
-/// pool's start-up is drawn before the run, on every lane.
+/// The lanes are [`lanes`]: one per pool thread, created up front, and with the GIL on the
+/// GIL lane, with one `gil_held` span per turn. A task's consecutive chunks of work make one
+/// `running` span; it is split only where the GIL changed hands. With `startup`, the pool's
+/// start-up is drawn before the run, on every thread's lane.
 pub fn run_tasks(
     params: &Params,
     kernel: Kernel,
@@ -56,10 +76,30 @@ pub fn run_tasks(
     cancel: &Cancel,
     startup: Option<Startup>,
 ) -> Result<Trace, Cancelled> {
+    run_tasks_live(params, kernel, origin_ms, clock, cancel, startup, None)
+}
+
+/// [`run_tasks`], also writing every span to `live` the moment it is measured (and an open
+/// span when a thread starts a wait, or computing that no GIL can interrupt), so a reader
+/// sharing the memory draws the run as it goes.
+pub fn run_tasks_live(
+    params: &Params,
+    kernel: Kernel,
+    origin_ms: f64,
+    clock: &dyn Clock,
+    cancel: &Cancel,
+    startup: Option<Startup>,
+    live: Option<&SpanRing>,
+) -> Result<Trace, Cancelled> {
     let threads = rayon::current_num_threads();
     let mut trace = Trace::new(origin_ms);
-    for i in 0..threads {
-        trace.lane(&format!("thread {i}"));
+    for label in lanes(params, threads) {
+        trace.add_lane(label);
+    }
+    if let (Some(ring), Some(s)) = (live, startup) {
+        for lane in 0..threads as u32 {
+            ring.push(lane, None, State::Spawn, s.asked_ms, s.ready_ms, false);
+        }
     }
     let gil = params
         .gil
@@ -67,8 +107,10 @@ pub fn run_tasks(
     let job = Job {
         spec: TaskSpec::from_params(params, kernel),
         gil: gil.as_ref(),
+        gil_lane: threads as u32,
         clock,
         cancel,
+        live,
     };
     let records = Mutex::new(Vec::new());
     // FIFO, so tasks start in the order they were submitted, as from the queue of a
@@ -108,6 +150,53 @@ pub fn run_tasks(
     Ok(trace)
 }
 
+/// Task `task` of `params` on this thread, as a thread of an executor runs a job handed to
+/// it (`asyncio.to_thread`): waiting with the thread blocked, computing under `gil` if
+/// there is one. Its spans (absolute times) and iterations, on this thread's lane; nothing
+/// more once `cancel` is up.
+pub fn run_job(
+    params: &Params,
+    kernel: Kernel,
+    task: u32,
+    gil: Option<&Gil<'_>>,
+    clock: &dyn Clock,
+    cancel: &Cancel,
+) -> Done {
+    let job = Job {
+        spec: TaskSpec::from_params(params, kernel),
+        gil,
+        // An executor's job has no GIL lane of its own: its turns show on the thread's lane.
+        gil_lane: u32::MAX,
+        clock,
+        cancel,
+        live: None,
+    };
+    let records: Vec<Record> = job
+        .run(task)
+        .into_iter()
+        .filter(|r| r.lane != u32::MAX)
+        .collect();
+    let iters = if records.iter().any(|r| r.counts) {
+        job.spec.iters()
+    } else {
+        0
+    };
+    Done {
+        worker: lane(rayon::current_thread_index().unwrap_or(0)),
+        spans: records
+            .into_iter()
+            .map(|r| Span {
+                lane: 0,
+                task: Some(r.task),
+                state: r.state,
+                start_ms: r.start,
+                end_ms: r.end,
+            })
+            .collect(),
+        iters,
+    }
+}
+
 /// One span as a task thread measured it, in absolute ms, before it joins the trace.
 struct Record {
     lane: u32,
@@ -123,8 +212,44 @@ struct Record {
 struct Job<'a> {
     spec: TaskSpec,
     gil: Option<&'a Gil<'a>>,
+    /// The GIL lane's index (with the GIL on).
+    gil_lane: u32,
     clock: &'a dyn Clock,
     cancel: &'a Cancel,
+    live: Option<&'a SpanRing>,
+}
+
+/// Where one task's spans go: its own list, and the live ring as they are measured.
+struct Spans<'a> {
+    lane: u32,
+    task: u32,
+    live: Option<&'a SpanRing>,
+    out: Vec<Record>,
+}
+
+impl Spans<'_> {
+    /// A finished span of `lane` (this thread's, or the GIL lane).
+    fn record(&mut self, lane: u32, state: State, start: f64, end: f64, counts: bool) {
+        if let Some(ring) = self.live {
+            ring.push(lane, Some(self.task), state, start, end, false);
+        }
+        self.out.push(Record {
+            lane,
+            task: self.task,
+            state,
+            start,
+            end,
+            counts,
+        });
+    }
+
+    /// A span of this thread that has begun at `start` and lasts until its `record`: only
+    /// for the live ring (the trace gets the finished span).
+    fn begin(&self, state: State, start: f64) {
+        if let Some(ring) = self.live {
+            ring.push(self.lane, Some(self.task), state, start, start, true);
+        }
+    }
 }
 
 impl Job<'_> {
@@ -132,51 +257,52 @@ impl Job<'_> {
     fn run(&self, task: u32) -> Vec<Record> {
         // Spawned jobs always run on a pool thread, so the index is there.
         let lane = rayon::current_thread_index().unwrap_or(0) as u32;
-        let mut out = Vec::new();
-        if self.cancel.is_set() {
-            return out;
-        }
-        let mut record = |state, start, end, counts| {
-            out.push(Record {
-                lane,
-                task,
-                state,
-                start,
-                end,
-                counts,
-            })
+        let mut spans = Spans {
+            lane,
+            task,
+            live: self.live,
+            out: Vec::new(),
         };
+        if self.cancel.is_set() {
+            return spans.out;
+        }
         if self.spec.io_ms > 0.0 {
             // time.sleep releases the GIL, so the wait needs no lock at all.
             let start = self.clock.now_ms();
+            spans.begin(State::IoWait, start);
             if self.cancel.sleep(self.spec.io_ms, self.clock).is_err() {
-                return out;
+                return spans.out;
             }
-            record(State::IoWait, start, self.clock.now_ms(), false);
+            spans.record(lane, State::IoWait, start, self.clock.now_ms(), false);
         }
         if self.spec.cpu_ms > 0.0 {
             match self.gil {
                 None => {
                     let start = self.clock.now_ms();
+                    spans.begin(State::Running, start);
                     black_box(
                         self.spec
                             .kernel
                             .work(self.spec.cpu_ms, |_| !self.cancel.is_set()),
                     );
-                    record(State::Running, start, self.clock.now_ms(), true);
+                    spans.record(lane, State::Running, start, self.clock.now_ms(), true);
                 }
-                Some(gil) => self.compute_under(gil, &mut record),
+                Some(gil) => self.compute_under(gil, &mut spans),
             }
         }
-        out
+        spans.out
     }
 
-    /// The CPU phase under the GIL: wait for it, compute, hand it over when forced.
-    fn compute_under(&self, gil: &Gil<'_>, record: &mut impl FnMut(State, f64, f64, bool)) {
+    /// The CPU phase under the GIL: wait for it, compute, hand it over when forced. Each
+    /// turn is a `running` span on the thread's lane and a `gil_held` span on the GIL lane.
+    /// Nothing is written to the live ring as begun here: a holder can lose the GIL at any
+    /// check, and an open span would show it computing while it waits.
+    fn compute_under(&self, gil: &Gil<'_>, spans: &mut Spans<'_>) {
+        let (lane, gil_lane) = (spans.lane, self.gil_lane);
         let mut guard = gil.acquire();
         let first = guard.wait();
         if first.blocked {
-            record(State::GilWait, first.asked_ms, first.got_ms, false);
+            spans.record(lane, State::GilWait, first.asked_ms, first.got_ms, false);
         }
         let total = self.spec.iters();
         let mut running_since = first.got_ms;
@@ -184,15 +310,18 @@ impl Job<'_> {
             // No switch after the last chunk: the task is about to let go anyway.
             if done < total {
                 if let Some(w) = guard.maybe_switch() {
-                    record(State::Running, running_since, w.asked_ms, false);
-                    record(State::GilWait, w.asked_ms, w.got_ms, false);
+                    spans.record(gil_lane, State::GilHeld, running_since, w.asked_ms, false);
+                    spans.record(lane, State::Running, running_since, w.asked_ms, false);
+                    spans.record(lane, State::GilWait, w.asked_ms, w.got_ms, false);
                     running_since = w.got_ms;
                 }
             }
             !self.cancel.is_set()
         }));
         // Measured before the guard drops, so the next holder's span starts after it.
-        record(State::Running, running_since, self.clock.now_ms(), true);
+        let end = self.clock.now_ms();
+        spans.record(gil_lane, State::GilHeld, running_since, end, false);
+        spans.record(lane, State::Running, running_since, end, true);
         drop(guard);
     }
 }
@@ -238,9 +367,7 @@ mod tests {
     use crate::params::Workload;
     use crate::trace::Span;
 
-    fn kernel() -> Kernel {
-        crate::workload::test_kernel()
-    }
+    use crate::workload::test_kernel as kernel;
 
     fn now_ms() -> f64 {
         SystemClock.now_ms()
@@ -349,10 +476,88 @@ mod tests {
             let lanes: Vec<u32> = trace
                 .spans
                 .iter()
-                .filter(|s| s.task == Some(task))
+                .filter(|s| s.task == Some(task) && s.state != State::GilHeld)
                 .map(|s| s.lane)
                 .collect();
             assert!(lanes.windows(2).all(|w| w[0] == w[1]), "task {task} moved");
+        }
+    }
+
+    /// With the GIL on, the GIL lane shows one holder at a time: its turns never overlap,
+    /// each is exactly a running span of the task that held it, and the GIL changed hands
+    /// between tasks. An I/O-only run has no GIL lane (nobody computes, nobody holds it).
+    #[test]
+    fn gil_lane_shows_each_turn() {
+        let trace = run_on(3, &scenario(Workload::Cpu, 3, true));
+        assert_eq!(trace.lanes.last().map(String::as_str), Some(GIL_LANE));
+        let gil_lane = (trace.lanes.len() - 1) as u32;
+        let turns: Vec<&Span> = trace.spans.iter().filter(|s| s.lane == gil_lane).collect();
+        assert!(turns.iter().all(|s| s.state == State::GilHeld));
+        assert!(trace
+            .spans
+            .iter()
+            .all(|s| (s.state == State::GilHeld) == (s.lane == gil_lane)));
+        assert_eq!(trace.max_overlap(State::GilHeld), 1);
+        for t in &turns {
+            assert!(
+                trace.spans.iter().any(|r| r.state == State::Running
+                    && r.task == t.task
+                    && r.start_ms == t.start_ms
+                    && r.end_ms == t.end_ms),
+                "{t:?} is no running span"
+            );
+        }
+        let hand_offs = turns.windows(2).filter(|w| w[0].task != w[1].task).count();
+        assert!(hand_offs >= 2, "{turns:?}");
+        let io = run_on(2, &scenario(Workload::Io, 2, true));
+        assert!(!io.lanes.iter().any(|l| l == GIL_LANE));
+    }
+
+    /// The live ring gets every span of the trace as it is measured (the trace's spans, in
+    /// absolute time, the pool's start-up included), and open spans for the waits and the
+    /// computing no GIL interrupts.
+    #[test]
+    fn live_ring_gets_every_span() {
+        for (workload, gil) in [(Workload::Mixed, true), (Workload::Mixed, false)] {
+            let ring = SpanRing::new();
+            let params = scenario(workload, 3, gil);
+            let asked_ms = now_ms();
+            // With the GIL on, the pool was started for this run: its start-up is live too.
+            let startup = gil.then_some(Startup {
+                asked_ms,
+                ready_ms: asked_ms + 1.0,
+            });
+            let trace = pool(3)
+                .install(|| {
+                    run_tasks_live(
+                        &params,
+                        kernel(),
+                        now_ms(),
+                        &SystemClock,
+                        &Cancel::new(),
+                        startup,
+                        Some(&ring),
+                    )
+                })
+                .expect("not stopped");
+            let entries: Vec<_> = (0..ring.head())
+                .map(|i| ring.read(i).expect("whole"))
+                .collect();
+            let closed: Vec<_> = entries.iter().filter(|e| !e.open).collect();
+            assert_eq!(closed.len(), trace.spans.len());
+            for s in &trace.spans {
+                assert!(
+                    closed.iter().any(|e| e.lane == s.lane
+                        && e.task == s.task
+                        && e.state == s.state
+                        && (e.start_ms - trace.origin_ms - s.start_ms).abs() < 1e-6),
+                    "{s:?} never reached the ring"
+                );
+            }
+            let open: Vec<State> = entries.iter().filter(|e| e.open).map(|e| e.state).collect();
+            assert_eq!(open.iter().filter(|s| **s == State::IoWait).count(), 3);
+            let running = open.iter().filter(|s| **s == State::Running).count();
+            assert_eq!(running, if gil { 0 } else { 3 }, "gil {gil}");
         }
     }
 

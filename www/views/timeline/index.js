@@ -7,11 +7,11 @@
 // spans during a live run, so it only records the trace and asks for one animation frame;
 // the frame builds the scene once.
 
-import { layout, AXIS_H, PAD } from './layout.js';
+import { layout, labelWidth, AXIS_H, PAD } from './layout.js';
 import { Scene, lanesScene, axisScene } from './scene.js';
 import { paint, sceneToSVG, theme } from './paint.js';
 import { STATE_LABELS, MOVE_KEYS, describe, focusBox, hitTest, move } from './interact.js';
-import { formatCount, formatMs } from '../format.js';
+import { formatCount, formatMs, formatTick } from '../format.js';
 import { el } from '../dom.js';
 
 /** @typedef {import('../../shared/types.js').Trace} Trace */
@@ -22,21 +22,55 @@ export { STATE_LABELS };
 
 let instances = 0;
 
+/** The most lanes the table behind a timeline lists. */
+const MAX_TABLE_LANES = 200;
+
+/**
+ * What a lane did, in words: each span in order when there are a few, else the time in
+ * each state and how many spans.
+ * @param {import('../../shared/types.js').Span[]} spans sorted by start
+ * @param {boolean} lag the lag lane, whose spans are the page being late
+ */
+function laneWords(spans, lag) {
+  if (!spans.length) return 'nothing';
+  const name = (/** @type {string} */ s) => (lag ? 'late' : (STATE_LABELS[s] ?? s));
+  if (spans.length <= 4) {
+    return spans.map((s) => `${name(s.state)} ${formatTick(s.start_ms, 0.1)}–${formatTick(s.end_ms, 0.1)}`).join(', then ');
+  }
+  /** @type {Map<string, {ms: number, n: number}>} */
+  const by = new Map();
+  for (const s of spans) {
+    const t = by.get(s.state) ?? { ms: 0, n: 0 };
+    t.ms += s.end_ms - s.start_ms;
+    t.n += 1;
+    by.set(s.state, t);
+  }
+  return [...by].map(([s, t]) => `${name(s)} ${formatMs(t.ms)} in ${formatCount(t.n)} spans`).join('; ');
+}
+
 /**
  * A timeline view inside `root`. It creates its own children:
  *
  *   .timeline-head (.timeline-title, .timeline-meta), ul.timeline-legend,
  *   .timeline-frame (.timeline-scroll > canvas.timeline-canvas, canvas.timeline-axis),
- *   .timeline-empty, .timeline-tip, and a visually hidden live region for keyboard reading.
+ *   .timeline-empty, .timeline-tip, details.timeline-table (the spans of each lane as a
+ *   table, for screen readers and anyone who wants the figures), and a visually hidden
+ *   live region for keyboard reading.
  */
 export class Timeline {
   /**
    * @param {HTMLElement} root
-   * @param {Legend} legend the states, in legend order, and the lag lane's label (the schema's)
+   * @param {Legend} legend the states, in legend order, and the lag and GIL lanes' labels (the schema's)
+   * @param {{legend?: boolean, maxLaneH?: number}} [options] `legend: false` leaves the legend
+   *   to the page (several timelines under one legend); `maxLaneH`, the tallest a lane may be
    */
-  constructor(root, legend) {
+  constructor(root, legend, { legend: showLegend = true, maxLaneH = 24 } = {}) {
     this.root = root;
     this.legend = legend;
+    this.showLegend = showLegend;
+    this.maxLaneH = maxLaneH;
+    /** @type {number|undefined} the least width of the label column, shared by several timelines */
+    this.labelW = undefined;
     this.id = `timeline-${++instances}`;
     root.classList.add('timeline');
     /** @type {Trace|null} */
@@ -92,8 +126,12 @@ export class Timeline {
     this.live.setAttribute('aria-live', 'polite');
     this.empty = el('p', 'timeline-empty', 'No timeline yet. Run a scenario to draw one.');
 
+    this.tableBox = /** @type {HTMLDetailsElement} */ (el('details', 'timeline-table'));
+    this.tableBox.append(el('summary', undefined, 'The spans as a table'));
+    this.tableBox.addEventListener('toggle', () => this.tableBox.open && this.fillTable());
+
     // The tooltip lives in the root, not the clipped frame, so it may overhang the plot.
-    root.replaceChildren(this.head, this.legendEl, this.frameEl, this.empty, this.tip, hint, this.live);
+    root.replaceChildren(this.head, this.legendEl, this.frameEl, this.tableBox, this.empty, this.tip, hint, this.live);
 
     this.scroll.addEventListener('pointermove', (e) => this.onPointer(e));
     // A tap shows the details too (touch screens send no hover moves).
@@ -121,9 +159,20 @@ export class Timeline {
     }
     if (typeof matchMedia !== 'undefined') {
       this.scheme = matchMedia('(prefers-color-scheme: dark)');
-      this.scheme.addEventListener('change', () => this.schedule());
+      this.onScheme = () => this.schedule();
+      this.scheme.addEventListener('change', this.onScheme);
     }
     this.clear();
+  }
+
+  /** Let go of everything that would keep this timeline alive once its root is gone. */
+  destroy() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.resizer?.disconnect();
+    if (this.onScheme) this.scheme?.removeEventListener('change', this.onScheme);
+    this.trace = null;
+    this.model = null;
   }
 
   /**
@@ -133,10 +182,13 @@ export class Timeline {
    * @param {{title?: string, t1?: number}} [options] `t1`: where the time axis ends, so
    *   several timelines share one scale
    */
-  render(trace, { title, t1 } = {}) {
+  render(trace, { title, t1, labelW } = {}) {
+    // The same picture again (a live run redraws its neighbours' figures): nothing to do.
+    if (trace === this.trace && t1 === this.t1 && labelW === this.labelW && (title === undefined || title === this.title)) return;
     if (trace !== this.trace) this.focus = null;
     this.trace = trace;
     this.t1 = t1;
+    this.labelW = labelW;
     if (title !== undefined) this.title = title;
     this.schedule();
   }
@@ -154,6 +206,7 @@ export class Timeline {
     this.head.hidden = true;
     this.frameEl.hidden = true;
     this.legendEl.hidden = true;
+    this.tableBox.hidden = true;
     this.empty.hidden = false;
     this.scroll.removeAttribute('aria-label');
     this.hideTip();
@@ -180,6 +233,11 @@ export class Timeline {
     return theme(this.root, this.legend.states);
   }
 
+  /** The colours and font the timeline paints with, for a picture of several timelines. */
+  themeColors() {
+    return this.theme();
+  }
+
   /** @private @param {string} [font] the family, if already read from the stylesheet */
   measurer(font = this.theme().font) {
     const ctx = this.canvas.getContext('2d');
@@ -204,12 +262,13 @@ export class Timeline {
     this.empty.hidden = true;
     this.head.hidden = false;
     this.frameEl.hidden = false;
-    this.legendEl.hidden = false;
+    this.legendEl.hidden = !this.showLegend;
+    this.tableBox.hidden = false;
     const width = this.scroll.clientWidth;
     if (!width) return; // not laid out yet; the ResizeObserver calls back
 
     const { colors, font } = this.theme();
-    const m = layout(trace, width, this.legend, { measure: this.measurer(font), t1: this.t1 });
+    const m = layout(trace, width, this.legend, { measure: this.measurer(font), t1: this.t1, labelW: this.labelW, maxLaneH: this.maxLaneH });
     this.model = m;
     const dpr = Math.max(1, Math.min(3, globalThis.devicePixelRatio || 1));
 
@@ -234,7 +293,54 @@ export class Timeline {
     for (let i = 0; i < trace.spans.length && present.size < this.legend.states.length; i++) present.add(trace.spans[i].state);
     for (const [s, li] of this.legendItems) li.classList.toggle('absent', !present.has(s));
     if (this.focus) this.showFocusTip();
+    if (this.tableBox.open) this.fillTable();
     this.lastDrawMs = performance.now() - t0;
+  }
+
+  /**
+   * The width the label column of `trace` needs here, css px: timelines drawn on one scale
+   * share the widest.
+   * @param {Trace} trace
+   */
+  labelWidth(trace) {
+    return labelWidth(trace, this.legend, this.measurer());
+  }
+
+  /**
+   * @private
+   * The table behind the picture: one row per lane (the first MAX_TABLE_LANES), what it
+   * did in order when it did little, else its time in each state.
+   */
+  fillTable() {
+    const trace = this.trace;
+    if (!trace) return;
+    const lanes = trace.lanes.length;
+    const shown = Math.min(lanes, MAX_TABLE_LANES);
+    const table = el('table', 'timeline-spans');
+    const more = shown < lanes ? ` (the first ${formatCount(shown)} of ${formatCount(lanes)} lanes)` : '';
+    const caption = el('caption', undefined, `${this.title || 'Timeline'}: what each lane did, ms from the start of the run${more}`);
+    const head = el('tr');
+    for (const h of ['lane', 'from', 'to', 'what it did']) head.append(Object.assign(el('th', undefined, h), { scope: 'col' }));
+    const thead = el('thead');
+    thead.append(head);
+    /** @type {import('../../shared/types.js').Span[][]} */
+    const byLane = Array.from({ length: shown }, () => []);
+    for (const s of trace.spans) if (s.lane < shown) byLane[s.lane].push(s);
+    const body = el('tbody');
+    byLane.forEach((spans, lane) => {
+      spans.sort((a, b) => a.start_ms - b.start_ms);
+      const tr = el('tr');
+      tr.append(Object.assign(el('th', undefined, trace.lanes[lane] ?? `lane ${lane}`), { scope: 'row' }));
+      const none = !spans.length;
+      const to = spans.reduce((m, s) => Math.max(m, s.end_ms), 0);
+      tr.append(el('td', 'num', none ? '—' : formatTick(spans[0].start_ms, 0.1)), el('td', 'num', none ? '—' : formatTick(to, 0.1)));
+      tr.append(el('td', undefined, laneWords(spans, trace.lanes[lane] === this.legend.lagLane)));
+      body.append(tr);
+    });
+    table.append(caption, thead, body);
+    const wrap = el('div', 'table-wrap');
+    wrap.append(table);
+    this.tableBox.replaceChildren(/** @type {HTMLElement} */ (this.tableBox.querySelector('summary')), wrap);
   }
 
   /**
@@ -367,7 +473,7 @@ export class Timeline {
     /** @type {Trace} */
     const trace = this.trace ?? { origin_ms: 0, wall_ms: 0, lanes: [], spans: [] };
     const measure = this.measurer();
-    const m = layout(trace, width, this.legend, { measure, t1: this.t1 });
+    const m = layout(trace, width, this.legend, { measure, t1: this.t1, labelW: this.labelW, maxLaneH: this.maxLaneH });
     let y = 0;
     const head = new Scene(width, 0);
     if (this.title) {

@@ -13,10 +13,12 @@ import { formatCount, formatMs, formatTick } from '../format.js';
 export const STATE_LABELS = /** @type {Record<string, string>} */ ({
   running: 'running',
   io_wait: 'waiting for I/O',
+  awaiting: 'awaiting a pool',
   gil_wait: 'waiting for the GIL',
+  gil_held: 'holding the GIL',
   spawn: 'starting up',
   ipc: 'messaging',
-  blocked: 'blocked / loop late',
+  blocked: 'blocked: the loop is busy',
 });
 
 /**
@@ -63,6 +65,7 @@ export function describe(m, trace, row, pos) {
   if (r.kind === 'lane') {
     const s = trace.spans[r.spans[pos]];
     if (!s) return [r.label, 'no spans yet'];
+    if (m.legend.gilLane != null && r.label === m.legend.gilLane) return gilTurn(m, trace, r, pos);
     const lines = [r.label];
     if (s.task != null && !/^task \d+$/.test(r.label)) lines.push(`task ${s.task}`);
     lines.push(
@@ -84,6 +87,27 @@ export function describe(m, trace, row, pos) {
     }
   });
   if (!any) lines.push('idle or finished');
+  return lines;
+}
+
+/**
+ * A turn on the GIL lane: who held it, how long, and who had it next.
+ * @param {Model} m @param {Trace} trace @param {import('./layout.js').Row} r @param {number} pos
+ */
+function gilTurn(m, trace, r, pos) {
+  const holder = (/** @type {number} */ p) => {
+    const s = trace.spans[r.spans[p]];
+    const lane = s?.task == null ? undefined : m.taskLane.get(s.task);
+    return lane == null ? (s?.task == null ? 'a thread' : `task ${s.task}`) : `${trace.lanes[lane] ?? `lane ${lane}`} (task ${s.task})`;
+  };
+  const s = trace.spans[r.spans[pos]];
+  const lines = [
+    r.label,
+    `held by ${holder(pos)}`,
+    `${formatTick(s.start_ms, 0.1)} – ${formatTick(s.end_ms, 0.1)} ms`,
+    `for ${formatMs(s.end_ms - s.start_ms)}`,
+  ];
+  if (pos + 1 < r.spans.length) lines.push(`then ${holder(pos + 1)} takes it`);
   return lines;
 }
 

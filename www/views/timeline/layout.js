@@ -1,13 +1,17 @@
 // The timeline's layout: one row per lane (task, thread, process, or the event-loop lag),
 // a shared time axis in ms, and above AGGREGATE_ABOVE lanes buckets of lanes ("tasks
 // 0–499") drawn as a stacked density: per time bin, how many of the bucket's lanes are in
-// each state. The lag lane always keeps its own row. A pure function of a trace and a
-// width, so it can be checked without a DOM.
+// each state. The lag lane and the GIL lane always keep their own rows, on top. A pure
+// function of a trace and a width, so it can be checked without a DOM.
 
 import { formatTick } from '../format.js';
 
 /** @typedef {import('../../shared/types.js').Trace} Trace */
-/** @typedef {{states: string[], lagLane: string, lagState: string}} Legend the states in legend order, the lag lane's label and its spans' state */
+/**
+ * @typedef {{states: string[], lagLane: string, lagState: string, gilLane?: string, gilState?: string}} Legend
+ *   the states in legend order, the lag lane's label and its spans' state, the GIL lane's
+ *   label and its spans' state (the schema's)
+ */
 
 /** Above this many lanes (not counting the lag lane) rows become buckets of lanes. */
 export const AGGREGATE_ABOVE = 64;
@@ -49,6 +53,8 @@ export const MIN_SPAN_PX = 1; // zero-length spans stay visible
  * @property {Uint8Array} used bucket x state: 1 if any span of that state falls in that bucket
  * @property {{t: number, x: number, text: string}[]} ticks
  * @property {number} step tick step, ms
+ * @property {Map<number, number>} taskLane the lane each task ran on (not the pinned lanes):
+ *   who held the GIL during a turn on the GIL lane
  */
 
 /**
@@ -100,19 +106,37 @@ export function bucketLabel(a, b) {
 }
 
 /**
+ * The width the label column of `trace` needs, css px, as `layout` would make it before
+ * clamping: several timelines on one scale all take the widest.
+ * @param {Trace} trace @param {Legend} legend @param {(text: string) => number} measure
+ */
+export function labelWidth(trace, legend, measure) {
+  const labels = trace?.lanes ?? [];
+  const pinned = (/** @type {string} */ l) => l === legend.lagLane || (legend.gilLane != null && l === legend.gilLane);
+  const others = labels.filter((l) => !pinned(l));
+  const shown = others.length > AGGREGATE_ABOVE ? [bucketLabel(others[0], others[others.length - 1])] : others;
+  let w = 0;
+  for (const l of labels.filter(pinned)) w = Math.max(w, measure(l) * 1.1);
+  for (const l of shown) w = Math.max(w, measure(l));
+  return Math.ceil(w);
+}
+
+/**
  * Lay out a trace at `width` css px: rows, ticks and (in aggregate mode) the density.
  * Pure apart from `measure`, which returns a label's width in px at 12 px.
  * @param {Trace} trace
  * @param {number} width
  * @param {Legend} legend the states (in legend order) and the lag lane's label
- * @param {{measure?: (text: string) => number, t1?: number}} [options] `t1`: the time the
- *   axis ends at, to draw several traces on one scale
+ * @param {{measure?: (text: string) => number, t1?: number, labelW?: number, maxLaneH?: number}} [options]
+ *   `t1`: the time the axis ends at, and `labelW` the least width of the label column, to
+ *   draw several traces on one scale; `maxLaneH`: the tallest a lane may be (small multiples)
  * @returns {Model}
  */
-export function layout(trace, width, legend, { measure = (t) => t.length * 6.6, t1: axisEnd } = {}) {
+export function layout(trace, width, legend, { measure = (t) => t.length * 6.6, t1: axisEnd, labelW: minLabelW = 0, maxLaneH = 24 } = {}) {
   const STATES = legend.states;
   const STATE_INDEX = /** @type {Record<string, number>} */ (Object.fromEntries(STATES.map((s, i) => [s, i])));
   const isLag = (/** @type {string} */ label) => label === legend.lagLane;
+  const isGil = (/** @type {string} */ label) => legend.gilLane != null && label === legend.gilLane;
   const spans = trace?.spans ?? [];
   const labels = trace?.lanes ?? [];
   let laneCount = labels.length;
@@ -125,24 +149,27 @@ export function layout(trace, width, legend, { measure = (t) => t.length * 6.6, 
   const t1 = Math.max(axisEnd ?? 0, tEnd > 0 ? tEnd : 1);
   const label = (/** @type {number} */ i) => labels[i] ?? `lane ${i}`;
 
-  /** @type {number[]} */
+  /** @type {number[]} lanes on top in their own rows: the lag lane, then the GIL lane */
   const lag = [];
   /** @type {number[]} */
+  const gil = [];
+  /** @type {number[]} */
   const others = [];
-  for (let i = 0; i < laneCount; i++) (isLag(label(i)) ? lag : others).push(i);
+  for (let i = 0; i < laneCount; i++) (isLag(label(i)) ? lag : isGil(label(i)) ? gil : others).push(i);
+  lag.push(...gil);
   const aggregate = others.length > AGGREGATE_ABOVE;
   const mode = laneCount === 0 ? 'empty' : aggregate ? 'aggregate' : 'detail';
 
   // Row heights shrink as lanes multiply, so up to 64 lanes stay readable without scrolling far.
   const n = aggregate ? MAX_BUCKETS : others.length + lag.length;
-  const laneH = n <= 10 ? 24 : n <= 20 ? 20 : n <= 36 ? 16 : 13;
-  const bucketH = 26;
+  const laneH = Math.min(maxLaneH, n <= 10 ? 24 : n <= 20 ? 20 : n <= 36 ? 16 : 13);
+  const bucketH = Math.min(26, maxLaneH + 4);
 
   /** @type {Row[]} */
   const rows = [];
   let y = 4;
   for (const i of lag) {
-    rows.push({ kind: 'lane', y, h: aggregate ? 22 : laneH, label: label(i), first: i, count: 1, bucket: -1, spans: [] });
+    rows.push({ kind: 'lane', y, h: aggregate ? Math.min(22, Math.max(maxLaneH, 16)) : laneH, label: label(i), first: i, count: 1, bucket: -1, spans: [] });
     y += rows[rows.length - 1].h;
   }
   if (lag.length && others.length) y += 6; // a gap sets the lag lane apart
@@ -172,15 +199,19 @@ export function layout(trace, width, legend, { measure = (t) => t.length * 6.6, 
   }
   const height = Math.max(y + 4, 40);
 
-  let labelW = 0;
-  // The lag lane's label is drawn bold: allow for the wider glyphs.
-  for (const r of rows) labelW = Math.max(labelW, measure(r.label) * (isLag(r.label) ? 1.1 : 1));
+  let labelW = minLabelW;
+  // The lag and GIL lanes' labels are drawn bold: allow for the wider glyphs.
+  for (const r of rows) labelW = Math.max(labelW, measure(r.label) * (isLag(r.label) || isGil(r.label) ? 1.1 : 1));
   labelW = Math.ceil(Math.min(Math.max(labelW, 48), Math.max(72, width * 0.3), 180));
   const x0 = PAD + labelW + GAP;
   const x1 = Math.max(x0 + 40, width - PAD - 6);
 
   // Lane -> row, and each lane row's spans sorted by start.
   const rowOfLane = new Int32Array(laneCount).fill(-1);
+  /** @type {Map<number, number>} */
+  const taskLane = new Map();
+  const pinned = new Uint8Array(laneCount);
+  for (const i of lag) pinned[i] = 1;
   const othersPos = new Int32Array(laneCount).fill(-1);
   others.forEach((lane, k) => (othersPos[lane] = k));
   rows.forEach((r, ri) => {
@@ -200,6 +231,7 @@ export function layout(trace, width, legend, { measure = (t) => t.length * 6.6, 
 
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i];
+    if (gil.length && s.task != null && !pinned[s.lane]) taskLane.set(s.task, s.lane);
     const ri = rowOfLane[s.lane];
     if (ri >= 0) {
       rows[ri].spans.push(i);
@@ -264,6 +296,7 @@ export function layout(trace, width, legend, { measure = (t) => t.length * 6.6, 
     density,
     used,
     step,
+    taskLane,
     ticks: ticks.map((t) => ({ t, x: x0 + (t / t1) * (x1 - x0), text: formatTick(t, step) })),
   };
 }

@@ -7,6 +7,7 @@
 const FALLBACK_COLORS = /** @type {Record<string, string>} */ ({
   running: '#0072b2',
   io_wait: '#009e73',
+  awaiting: '#f0e442',
   gil_wait: '#e69f00',
   spawn: '#8c8c99',
   ipc: '#cc79a7',

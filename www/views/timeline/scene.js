@@ -83,6 +83,7 @@ export function lanesScene(m, trace) {
   const STATES = m.legend.states;
   const STATE_INDEX = /** @type {Record<string, number>} */ (Object.fromEntries(STATES.map((s, i) => [s, i])));
   const isLag = (/** @type {string} */ label) => label === m.legend.lagLane;
+  const isGil = (/** @type {string} */ label) => m.legend.gilLane != null && label === m.legend.gilLane;
   const sc = new Scene(m.width, m.height);
   const spans = trace?.spans ?? [];
   const scale = (m.x1 - m.x0) / m.t1;
@@ -94,11 +95,16 @@ export function lanesScene(m, trace) {
   for (const t of m.ticks) sc.line('grid', t.x, 0, t.x, m.height, true);
 
   for (const r of m.rows) {
-    sc.text(r.kind === 'lane' && isLag(r.label) ? m.legend.lagState : 'muted', PAD, r.y + r.h / 2, r.label, labelSize, 'left', isLag(r.label));
+    const gil = r.kind === 'lane' && isGil(r.label);
+    sc.text(r.kind === 'lane' && isLag(r.label) ? m.legend.lagState : gil ? 'text' : 'muted', PAD, r.y + r.h / 2, r.label, labelSize, 'left', isLag(r.label) || gil);
     if (r.kind === 'bucket') continue;
     const inset = r.h >= 20 ? 4 : r.h >= 16 ? 3 : 2;
     const y = r.y + inset;
     const h = r.h - 2 * inset;
+    if (gil) {
+      gilTurns(sc, m, r, spans, trace?.lanes ?? [], y, h, scale);
+      continue;
+    }
     // Merge neighbouring spans of one state that touch within half a pixel: a GIL switching
     // every few ms draws thousands of slivers otherwise.
     let cur = -1;
@@ -165,6 +171,40 @@ export function lanesScene(m, trace) {
     }
   }
   return sc;
+}
+
+/**
+ * The GIL lane: each turn a bar of its own, named by the thread that held it when there is
+ * room, and every hand-off to another thread a notch above the lane and a gap in the bar.
+ * @param {Scene} sc @param {Model} m @param {import('./layout.js').Row} r
+ * @param {Trace['spans']} spans @param {string[]} labels the trace's lane labels
+ * @param {number} y @param {number} h @param {number} scale
+ */
+function gilTurns(sc, m, r, spans, labels, y, h, scale) {
+  const key = /** @type {string} */ (m.legend.gilState);
+  /** @type {Map<number, string | undefined>} the number in a lane's label: "thread 3" -> "3" */
+  const names = new Map();
+  const nameOf = (/** @type {number} */ lane) => {
+    if (!names.has(lane)) names.set(lane, /(\d+)$/.exec(labels[lane] ?? '')?.[1]);
+    return names.get(lane);
+  };
+  let prevLane = -1;
+  let prevEnd = -Infinity;
+  for (let k = 0; k < r.spans.length; k++) {
+    const s = spans[r.spans[k]];
+    const a = m.x0 + Math.max(0, s.start_ms) * scale;
+    const b = m.x0 + Math.max(s.start_ms, s.end_ms) * scale;
+    const lane = s.task == null ? -1 : (m.taskLane.get(s.task) ?? -1);
+    const handOff = k > 0 && lane !== prevLane;
+    // A gap of a pixel where the GIL changed hands, when the bars are wide enough to show it.
+    const left = handOff && a - prevEnd < 1 && b - a >= 3 ? a + 1 : a;
+    sc.rect(key, left, y, Math.max(MIN_SPAN_PX, b - left), h);
+    if (handOff) sc.line('text', a, r.y, a, r.y + Math.max(2, (r.h - h) / 2));
+    const name = lane >= 0 ? nameOf(lane) : undefined;
+    if (name != null && b - left >= 8 * name.length + 6) sc.text('bg', (left + b) / 2, y + h / 2, name, Math.min(11, h), 'center', true);
+    prevLane = lane;
+    prevEnd = b;
+  }
 }
 
 /**
