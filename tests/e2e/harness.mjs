@@ -4,7 +4,7 @@
 // Every page opened through `open` records page errors, console errors and CSP violations;
 // `expectClean` fails the test on any of them.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,27 @@ export async function serve({ dir = 'www', port: asked, config = join(ROOT, 'ser
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A serve config that applies a `_headers` file the way Netlify and Cloudflare Pages do:
+ * each path rule (`/*` = everything below) with the headers indented under it.
+ * @param {string} file
+ */
+export function headersConfig(file) {
+  const headers = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim() || line.startsWith('#')) continue;
+    if (!/^\s/.test(line)) {
+      // serve matches globs against the file's path: "/a/*" covers all of a/, so "a/**".
+      headers.push({ source: line.trim().replace(/^\//, '').replace(/\*$/, '**'), headers: [] });
+    } else {
+      const [, key, value] = /^\s+([^:]+):\s*(.*)$/.exec(line) ?? [];
+      assert.ok(key && headers.length, `a malformed _headers line: ${line}`);
+      headers.at(-1).headers.push({ key, value });
+    }
+  }
+  return { cleanUrls: false, rewrites: [{ source: '/', destination: '/index.html' }], headers };
 }
 
 /**

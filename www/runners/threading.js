@@ -14,7 +14,7 @@
 import { MSG, waitFor, errorMessage, stopped } from '../shared/protocol.js';
 import { nowMs } from '../shared/clock.js';
 import { Unavailable, threadsFailed } from '../capabilities.js';
-import { startWorker, stopWorker, setBusy } from './registry.js';
+import { startWorker, stopWorker, setBusy, isLive } from './registry.js';
 import { WARM_UP_MS } from './processes.js';
 import { LiveSpans, ringHead } from './live-spans.js';
 import { schema } from '../engine.js';
@@ -48,6 +48,20 @@ const STOP_GRACE_MS = 300;
 let nextId = 1;
 
 /**
+ * How long a host may take to start its pool before another host is started in its place,
+ * ms, and how many hosts are tried. Firefox ESR 153 now and then blocks a worker for good
+ * inside `new Worker` while it starts nested workers, as a host starts its pool's threads:
+ * about one start of 8 threads in 4 on a 2-core machine, with or without shared memory or
+ * WebAssembly (docs/engines.md has a reproduction). That host answers nothing any more; a new
+ * one starts.
+ * @param {number} threads
+ */
+const startBudgetMs = (threads) => 5000 + 100 * threads;
+const START_ATTEMPTS = 3;
+/** What a start that took too long resolves with. */
+const LATE = Symbol('late');
+
+/**
  * The host of `threads` threads for `query`, started if there is none.
  * @param {number} threads @param {string} query
  */
@@ -63,30 +77,52 @@ function host(threads, query) {
     const [size, oldest] = /** @type {[number, Host]} */ (hosts.entries().next().value);
     drop(size, oldest);
   }
-  const worker = startWorker(new URL('../workers/threads-host.js', import.meta.url), `threads host (${threads})`);
-  const id = nextId++;
+  const url = new URL('../workers/threads-host.js', import.meta.url);
+  const role = `threads host (${threads})`;
   // A thread that panics traps its own worker, which only the host could see, and the
   // host is blocked in the pool waiting for it. So every thread reports its panic here,
   // on a channel of this host's own (`src/boundary/threads.rs`, `report_panics_to`).
   const panics = new BroadcastChannel(`playground:threads:panics:${crypto.randomUUID()}`);
-  const ready = waitFor(worker, MSG.threadsReady, { id }).catch((e) => {
+  // `ready` follows at once.
+  const made = /** @type {Host} */ (/** @type {unknown} */ ({ worker: startWorker(url, role), threads, panics, crash: null, onCrash: new Set(), ahead: false, used: false }));
+  made.ready = (async () => {
+    for (let attempt = 1; ; attempt++) {
+      const id = nextId++;
+      const answer = waitFor(made.worker, MSG.threadsReady, { id });
+      answer.catch(() => {});
+      made.worker.postMessage({ type: MSG.threadsInit, id, query, panics: panics.name, warmUpMs: WARM_UP_MS });
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
+      let timer;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, startBudgetMs(threads), LATE)));
+      try {
+        const got = await Promise.race([answer, late]);
+        if (got !== LATE) return got;
+      } finally {
+        clearTimeout(timer);
+      }
+      // Stopped meanwhile: no new host.
+      if (!isLive(made.worker)) throw new Error('stopped while the pool started');
+      if (attempt >= START_ATTEMPTS) {
+        throw new Error(`no pool of ${threads} threads started in ${START_ATTEMPTS} tries of ${(startBudgetMs(threads) / 1000).toFixed(1)} s`);
+      }
+      stopWorker(made.worker);
+      made.worker = startWorker(url, role);
+    }
+  })().catch((e) => {
     const message = errorMessage(e);
     // A browser that cannot share memory with workers after all: threads are off, the
     // run goes on without them. Anything else (a missing build) is the run's error.
     if (/clone|SharedArrayBuffer|shared memory|Atomics/i.test(message)) throw new Unavailable(threadsFailed(message));
     throw new Error(`the threads host could not start: ${message}`);
   });
-  /** @type {Host} */
-  const made = { worker, threads, ready, panics, crash: null, onCrash: new Set(), ahead: false, used: false };
   panics.onmessage = ({ data }) => {
     if (data?.type !== MSG.threadsPanic || made.crash) return;
     made.crash = new Error(`Rust panicked in a thread of the pool: ${String(data.message)}`);
     for (const tell of made.onCrash) tell(made.crash);
     drop(threads, made);
   };
-  worker.postMessage({ type: MSG.threadsInit, id, query, panics: panics.name, warmUpMs: WARM_UP_MS });
   hosts.set(threads, made);
-  ready.catch(() => drop(threads, made));
+  made.ready.catch(() => drop(threads, made));
   return { host: made, fresh: true };
 }
 

@@ -1,0 +1,186 @@
+// Every model in every engine a class uses: Chromium, Firefox ESR and WebKitGTK (Safari's
+// engine), WebKitGTK twice: as Debian ships it, with SharedArrayBuffer off (threads cannot
+// run: the run still ends `done`, every other model measured, one line saying why), and with
+// `JSC_useSharedArrayBuffer=true`, as Safari has it on isolated pages (threads run).
+//
+// The guides' autoruns end `done` and each model lands on CPython's side, judged by the
+// page's own verdicts (views/verdicts.js) with the page's own noise probe: confirmed, or
+// inconclusive where the page says the machine was busy; never the other side of 1x. No
+// absolute time is asserted. A missing browser or driver fails, saying what to install.
+//
+// One browser per engine for the whole file; each test opens its own page.
+// ENGINES=firefox,webkit node --test tests/e2e/engines-models.test.mjs runs a subset.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve } from './harness.mjs';
+import { enginesToTest, WEBKIT_SAB, autorun, rows, notices, verdicts, onCPythonsSide, describeVerdicts, sharedBrowser } from './engines-page.mjs';
+
+/**
+ * The browsers: one per engine, and WebKitGTK both ways.
+ * @type {{name: string, engine: import('./engines.mjs').Engine, options: import('./engines.mjs').LaunchOptions, threads: boolean}[]}
+ */
+const BROWSERS = enginesToTest().flatMap((engine) =>
+  engine === 'webkit'
+    ? [
+        { name: 'webkit (SharedArrayBuffer off, as shipped)', engine, options: {}, threads: false },
+        { name: 'webkit (JSC_useSharedArrayBuffer=true)', engine, options: WEBKIT_SAB, threads: true },
+      ]
+    : [{ name: engine, engine, options: {}, threads: true }],
+);
+
+/** The guides' scenario: 8 tasks of 200 ms, 8 threads with the GIL, a pool of 2. */
+const GUIDES = 'tasks=8&io_ms=200&cpu_ms=200&threads=8&processes=2&gil=on';
+const GIL_OFF = 'workload=cpu&tasks=8&cpu_ms=200&threads=2&gil=off&models=sequential,threading';
+
+let server;
+before(async () => {
+  server = await serve({ port: 8350 });
+});
+after(async () => {
+  await server?.stop();
+});
+
+/**
+ * @param {import('./engines-page.mjs').Row[]} all @param {string} model @param {string} workload @param {string} [variant]
+ */
+function row(all, model, workload, variant = '') {
+  const r = all.find((x) => x.model === model && x.workload === workload && x.variant === variant);
+  assert.ok(r, `no ${model}/${workload}/${variant} row in ${JSON.stringify(all)}`);
+  return r;
+}
+
+/**
+ * Where threads cannot run, the notice has exactly one line about them: threading is left
+ * out, why, and what would run it.
+ * @param {string[]} lines
+ */
+function threadsLeftOut(lines) {
+  const about = lines.filter((l) => /thread/i.test(l));
+  assert.equal(about.length, 1, `one line about threads: ${JSON.stringify(lines)}`);
+  assert.match(about[0], /Threading is left out of this run/);
+  assert.match(about[0], /SharedArrayBuffer/, 'it says why');
+  assert.match(about[0], /Chrome, Edge and Firefox run them/, 'it says what would run them');
+}
+
+for (const b of BROWSERS) {
+  describe(b.name, () => {
+    const session = sharedBrowser(b.engine, b.options);
+    after(() => session.close());
+
+    /**
+     * Runs `url` to its end: `done`, every model of `models` (threading only where it can
+     * run) has its rows, with finite figures and no problem reported; where threads cannot
+     * run, one line says why. Returns the page, its rows and the page's verdicts.
+     * @param {string} query @param {string[]} models
+     */
+    async function run(query, models) {
+      const { page, state, error } = await autorun(await session.get(), `${server.url}?${query}&run=1`);
+      assert.equal(state, 'done', `${b.name}: the run ended ${state}: ${error}`);
+      const all = await rows(page);
+      const expected = models.filter((m) => b.threads || m !== 'threading');
+      assert.deepEqual([...new Set(all.map((r) => r.model))].sort(), [...expected].sort(), `${b.name}: the models that ran`);
+      for (const r of all) {
+        assert.ok(r.wallMs > 0 && Number.isFinite(r.wallMs), `${b.name}: ${JSON.stringify(r)}`);
+        assert.ok(r.speedup !== null && r.speedup > 0 && Number.isFinite(r.speedup), `${b.name}: ${JSON.stringify(r)}`);
+        assert.equal(r.rounds, 1);
+      }
+      const lines = await notices(page);
+      if (!b.threads && models.includes('threading')) threadsLeftOut(lines);
+      else assert.deepEqual(lines.filter((l) => /left out/.test(l)), [], `${b.name}: nothing is left out`);
+      assert.deepEqual(await page.problems(), [], `${b.name} reported problems`);
+      return { page, all, ...(await verdicts(page)) };
+    }
+
+    /**
+     * The guides on I/O-bound work: asyncio and threads overlap their waits, near 8x (the
+     * verdict wants at least half the ideal), and the pool of 2 works but is less efficient.
+     */
+    test(`${b.name}: I/O-bound work, every model on CPython's side`, { timeout: 180_000 }, async (t) => {
+      const { page, all, judged } = await run(`workload=io&${GUIDES}`, ['sequential', 'asyncio', 'threading', 'multiprocessing']);
+      row(all, 'multiprocessing', 'io', 'cold');
+      row(all, 'multiprocessing', 'io', 'warm');
+      t.diagnostic(describeVerdicts(judged));
+      for (const j of judged) assert.ok(j.status === 'confirmed' || j.status === 'baseline', `${b.name}:\n${describeVerdicts(judged)}`);
+      assert.ok(row(all, 'asyncio', 'io').speedup >= 4, `asyncio ${row(all, 'asyncio', 'io').speedup}x`);
+      if (b.threads) assert.ok(row(all, 'threading', 'io').speedup >= 4, `threading ${row(all, 'threading', 'io').speedup}x`);
+      await page.close();
+    });
+
+    /**
+     * The guides on CPU-bound work: asyncio and threads under the GIL about 1x, the pool of 2
+     * clearly above 1x (cold and warm), or inconclusive where the page says the machine was
+     * busy.
+     */
+    test(`${b.name}: CPU-bound work, every model on CPython's side`, { timeout: 180_000 }, async (t) => {
+      const { page, all, judged, probe } = await run(`workload=cpu&${GUIDES}`, ['sequential', 'asyncio', 'threading', 'multiprocessing']);
+      row(all, 'multiprocessing', 'cpu', 'cold');
+      row(all, 'multiprocessing', 'cpu', 'warm');
+      t.diagnostic(describeVerdicts(judged));
+      const wrong = judged.filter((j) => !onCPythonsSide(j));
+      assert.deepEqual(wrong, [], `${b.name} (baseline at ${probe?.toFixed(2) ?? "?"} of its calibrated speed):\n${describeVerdicts(judged)}`);
+      await page.close();
+    });
+
+    /** Free-threaded Python: two threads without the GIL clearly above 1x on two cores. */
+    test(`${b.name}: CPU-bound threads without the GIL`, { timeout: 180_000 }, async (t) => {
+      const { page, all, judged, probe } = await run(GIL_OFF, ['sequential', 'threading']);
+      if (b.threads) row(all, 'threading', 'cpu', 'gil-off');
+      t.diagnostic(describeVerdicts(judged));
+      const wrong = judged.filter((j) => !onCPythonsSide(j));
+      assert.deepEqual(wrong, [], `${b.name} (baseline at ${probe?.toFixed(2) ?? "?"} of its calibrated speed):\n${describeVerdicts(judged)}`);
+      await page.close();
+    });
+
+    /** Mixed work fills a row per model; finite figures, nothing left behind. */
+    test(`${b.name}: mixed work, a row per model`, { timeout: 120_000 }, async () => {
+      const { page, all } = await run('workload=mixed&tasks=4&io_ms=100&cpu_ms=50&threads=4&processes=2', ['sequential', 'asyncio', 'threading', 'multiprocessing']);
+      for (const r of all) assert.equal(r.workload, 'mixed');
+      row(all, 'multiprocessing', 'mixed', 'cold');
+      row(all, 'multiprocessing', 'mixed', 'warm');
+      await page.close();
+    });
+
+    /** One Process per task: a cold row, and every per-task process joined. */
+    test(`${b.name}: one process per task`, { timeout: 120_000 }, async () => {
+      const { page, all } = await run('models=sequential,multiprocessing&workload=io&tasks=4&io_ms=100&pool=off', ['sequential', 'multiprocessing']);
+      row(all, 'multiprocessing', 'io', 'cold');
+      const live = await page.evaluate(() => /** @type {any} */ (window).playground.liveWorkers().filter((/** @type {string} */ r) => /^process \d/.test(r)));
+      assert.deepEqual(live, [], 'no per-task process left running');
+      await page.close();
+    });
+
+    /** The labs: processes change only their own copies; threads race (where they run). */
+    test(`${b.name}: the isolation lab and the race lab`, { timeout: 120_000 }, async () => {
+      const iso = await autorun(await session.get(), `${server.url}?models=multiprocessing&lab=isolation&processes=2&increments=1000&shared=on&run=1`);
+      assert.equal(iso.state, 'done', iso.error);
+      const lab = await iso.page.evaluate(() => /** @type {any} */ (window).playground.results()[0].lab);
+      assert.equal(lab.parentCounter, 0);
+      assert.deepEqual(lab.perProcess, [1000, 1000]);
+      if (b.threads) assert.equal(lab.sharedCounter, 2000);
+      else {
+        // No shared memory: the shared counter is left out and the lab says so.
+        assert.equal(lab.sharedCounter, null);
+        assert.match((await iso.page.text('#lab')) ?? '', /The shared counter was not run/);
+      }
+      assert.deepEqual(await iso.page.problems(), []);
+      await iso.page.close();
+
+      const race = await autorun(await session.get(), `${server.url}?lab=race&threads=4&increments=100000&gil=on&run=1`);
+      if (b.threads) {
+        assert.equal(race.state, 'done', race.error);
+        const ways = await race.page.evaluate(() => /** @type {any} */ (window).playground.results()[0].lab.ways);
+        const by = Object.fromEntries(ways.map((/** @type {any} */ w) => [w.way, w]));
+        assert.equal(by.counter.lost, 0, JSON.stringify(by.counter));
+        assert.ok(by.bank.lost > 0, JSON.stringify(by.bank));
+        assert.equal(by.bank_locked.final, 0);
+      } else {
+        // A lab is one model: with threads off there is nothing to run, and the page says why.
+        assert.notEqual(race.state, 'running');
+        const lines = await notices(race.page);
+        assert.ok(lines.some((l) => /SharedArrayBuffer/.test(l)), `why threads are off: ${JSON.stringify(lines)}`);
+      }
+      assert.deepEqual(await race.page.problems(), []);
+      await race.page.close();
+    });
+  });
+}
