@@ -96,13 +96,14 @@ export function combinedReport(reps) {
 
 // Alone: `node bench/combined.mjs`.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { serve, launch, ROOT } = await import('../tests/e2e/harness.mjs');
+  const { serve, ROOT } = await import('../tests/e2e/harness.mjs');
+  const { launch } = await import('../tests/e2e/engines.mjs');
   const { join } = await import('node:path');
   const reps = Number(process.env.BENCH_REPS ?? 3);
   const bin = buildNative(ROOT);
   const scripts = combinedScripts(bin, join(ROOT, 'bench', 'tmp'));
   const server = await serve({ port: Number(process.env.BENCH_PORT ?? 8351) });
-  const browser = await launch();
+  const browser = await launch('chromium');
   const all = [];
   try {
     for (let i = 0; i < reps; i++) {

@@ -58,12 +58,13 @@ export function writeScript(bin, dir, query, model, name) {
 }
 
 /**
- * Run a generated script under python3 and return its RESULT figures.
- * @param {string} path
+ * Run a Python script (a generated one, or bench/startup.py) under python3 and return its
+ * RESULT figures.
+ * @param {string} path @param {string[]} [args]
  * @returns {Record<string, any>}
  */
-export function runPython(path) {
-  const r = spawnSync('python3', [path], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+export function runPython(path, args = []) {
+  const r = spawnSync('python3', [path, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`python3 ${path} exited with ${r.status ?? r.signal}:\n${r.stderr}`);
   const last = r.stdout.trimEnd().split('\n').at(-1) ?? '';
   if (!last.startsWith('RESULT ')) throw new Error(`python3 ${path}: the last line is not a RESULT line:\n${r.stdout}`);

@@ -1,6 +1,11 @@
-// From the raw measurements to the report: one table per section, each target with its
-// figure and met / not met, and the cells where the playground and CPython disagree.
+// @ts-check
+// From the raw measurements to the report: one table per section with a column per browser
+// engine beside CPython (and native Rust where it has a counterpart), each target with its
+// figure and met / not met per engine, and the cells where an engine lands on the other side
+// of 1x from CPython.
 import { stats, range, num, table, median } from './stats.mjs';
+
+/** @typedef {import('./stats.mjs').Stats} Stats */
 
 /**
  * Speedup classes: a cell "agrees" when the playground and CPython land in the same one.
@@ -11,20 +16,35 @@ export const SIDES = [
   { name: 'clearly above 1', below: Infinity },
 ];
 /** @param {number} x */
-export const side = (x) => (Number.isFinite(x) ? SIDES.find((s) => x < s.below)?.name ?? 'n/a' : 'n/a');
+export const side = (x) => (Number.isFinite(x) ? (SIDES.find((s) => x < s.below)?.name ?? 'n/a') : 'n/a');
 const SIDES_TEXT = 'about 1 (no speedup: < 1.4x) or clearly above 1 (>= 1.4x)';
 
 /** @param {boolean} met */
 const yes = (met) => (met ? 'met' : '**not met**');
 
 /**
+ * @typedef {object} BrowserRaw what one engine measured
+ * @property {string} label e.g. "Firefox ESR 153.8"
+ * @property {string} how how it was launched, when that matters
+ * @property {number[]} loads page load to ready, ms, fresh loads (the first is the browser's very first page)
+ * @property {any} costs bench/page-helper.js's figures
+ * @property {Record<number, any>} compare Compare all, by workers: every round's results
+ * @property {Record<number, any>} gilOff GIL-off threading, by threads
+ * @property {any} asyncio10k
+ * @property {any[]} pool8 cold Pool(8) runs
+ */
+
+/**
  * @typedef {object} Raw
  * @property {{tasks: number, ioMs: number, cpuMs: number, workers: number[], reps: number, poolSizes: number[], cores: number}} config
+ * @property {string[]} engines the keys of `browsers`, in order
+ * @property {Record<string, BrowserRaw>} browsers
  * @property {{iters_per_ms: number[]}} nativeKernel
- * @property {Record<number, {seq_ms: number[], par_ms: number[], iters_per_ms: number}>} nativeRayon by workers
- * @property {Array<Record<string, any>>} cpython one entry per rep: key -> RESULT
- * @property {Array<{costs: any, compare: Record<number, any>, gilOff: Record<number, any>, asyncio10k: any}>} browser one entry per rep
- * @property {{plain: number, threads: number}} wasmGzipBytes
+ * @property {Record<number, {seq_ms: number[], par_ms: number[], iters_per_ms: number[]}>} nativeRayon by workers
+ * @property {Array<Record<string, any>>} cpython one entry per repetition: script key -> RESULT
+ * @property {Array<any>} startup one entry per repetition: bench/startup.py's RESULT
+ * @property {Record<string, number>} wasmGzipBytes
+ * @property {Record<string, number>} wasmRawBytes
  */
 
 /**
@@ -32,26 +52,26 @@ const yes = (met) => (met ? 'met' : '**not met**');
  * @param {Raw} raw
  */
 export function buildReport(raw) {
-  const { config } = raw;
-  const targets = /** @type {Array<{section: string, figure: string, value: string, target: string, met: boolean}>} */ ([]);
-  const target = (/** @type {string} */ section, /** @type {string} */ figure, /** @type {string} */ value, /** @type {string} */ goal, /** @type {boolean} */ met) => {
-    targets.push({ section, figure, value, target: goal, met });
-    return yes(met);
+  const { config, engines } = raw;
+  const B = raw.browsers;
+  const label = (/** @type {string} */ e) => B[e]?.label ?? e;
+  /** @type {Array<{section: string, figure: string, engine: string, value: string, target: string, met: boolean}>} */
+  const targets = [];
+  const target = (/** @type {string} */ section, /** @type {string} */ figure, /** @type {string} */ engine, /** @type {number} */ value, /** @type {string} */ unit, /** @type {string} */ goal, /** @type {boolean} */ met) => {
+    targets.push({ section, figure, engine, value: `${num(value)}${unit}`, target: goal, met: Number.isFinite(value) && met });
+    return Number.isFinite(value) ? yes(met) : 'n/a';
   };
-  const reps = raw.browser.length;
 
-  /** A playground result of one rep's run. */
-  const pick = (/** @type {any} */ run, /** @type {string} */ model, /** @type {string} */ workload, variant = '') =>
-    run?.results?.find((/** @type {any} */ r) => r.model === model && r.workload === workload && (r.variant ?? '') === variant);
-  /** A figure of a playground cell over the reps. */
-  const pgStats = (/** @type {number} */ w, /** @type {string} */ model, /** @type {string} */ workload, /** @type {string} */ variant, /** @type {string} */ key) =>
-    stats(raw.browser.map((b) => pick(b.compare?.[w], model, workload, variant)?.[key]));
+  /** Every round's row of a run for a cell. */
+  const roundsOf = (/** @type {any} */ run, /** @type {string} */ model, /** @type {string} */ workload, variant = '') =>
+    (run?.results ?? []).filter((/** @type {any} */ r) => r.model === model && r.workload === workload && (r.variant ?? '') === variant);
+  /** A figure of a cell over its rounds. */
+  const over = (/** @type {any} */ run, /** @type {string} */ model, /** @type {string} */ workload, /** @type {string} */ variant, /** @type {string} */ key) =>
+    stats(roundsOf(run, model, workload, variant).map((/** @type {any} */ r) => r[key]));
 
-  // CPython: speedup = its own sequential script's wall / the model's wall, same rep. Each
-  // CPU script calibrates itself, so two scripts may do different amounts of work: the
-  // ratio is taken per iteration of work, (seq wall / seq iterations) / (wall / iterations),
-  // iterations being proportional to the script's iters_per_ms. `nominal` is the script's
-  // own RESULT speedup (tasks x ms / wall), which trusts its calibration.
+  // CPython: speedup = its own sequential script's wall / the model's wall, same repetition.
+  // Each CPU script calibrates itself, so two scripts may do different amounts of work: the
+  // ratio is taken per iteration of work.
   const pyKey = (/** @type {string} */ model, /** @type {string} */ workload, /** @type {number} */ w) =>
     model === 'sequential' || model === 'asyncio' ? `${model}|${workload}` : `${model}|${workload}|${w}`;
   const pyStats = (/** @type {string} */ model, /** @type {string} */ workload, /** @type {number} */ w) => {
@@ -63,274 +83,257 @@ export function buildReport(raw) {
       const work = workload === 'io' ? 1 : own.iters_per_ms / seq.iters_per_ms;
       return (seq.wall_ms / own.wall_ms) * work;
     });
-    const nominal = raw.cpython.map((rep) => rep[pyKey(model, workload, w)]?.speedup);
-    const itersPerMs = raw.cpython.map((rep) => rep[pyKey(model, workload, w)]?.iters_per_ms);
-    return { wall: stats(wall), speedup: stats(speedup), nominal: stats(nominal), itersPerMs: stats(itersPerMs) };
+    return { wall: stats(wall), speedup: stats(speedup) };
   };
 
-  // 1. Playground vs CPython.
+  // 1. Playground vs CPython, a column per engine.
   const CELLS = [
-    { model: 'sequential', variant: '', label: () => 'sequential' },
     { model: 'asyncio', variant: '', label: () => 'asyncio' },
     { model: 'threading', variant: '', label: (/** @type {number} */ w) => `threading, ${w} threads, GIL on` },
     { model: 'multiprocessing', variant: 'warm', label: (/** @type {number} */ w) => `multiprocessing, Pool(${w}) warm` },
     { model: 'multiprocessing', variant: 'cold', label: (/** @type {number} */ w) => `multiprocessing, Pool(${w}) cold` },
   ];
   const cells = [];
+  /** @type {string[]} */
   const disagreements = [];
+  const mark = (/** @type {boolean | null} */ agree) => (agree === null ? '' : agree ? ' ✓' : ' **✗**');
   for (const w of config.workers) {
     for (const workload of ['io', 'cpu']) {
       for (const c of CELLS) {
-        if (config.workers.indexOf(w) > 0 && (c.model === 'sequential' || c.model === 'asyncio')) continue;
-        const pg = { speedup: pgStats(w, c.model, workload, c.variant, 'speedup'), wall: pgStats(w, c.model, workload, c.variant, 'wallMs') };
+        if (config.workers.indexOf(w) > 0 && c.model === 'asyncio') continue;
         const py = pyStats(c.model, workload, w);
-        const pgSide = side(pg.speedup?.median ?? NaN);
         const pySide = side(py.speedup?.median ?? NaN);
-        // A pool with more processes than cores (the one-per-task set) only adds start-ups
-        // the machine cannot run in parallel; CPython forks them almost for free, while a
-        // browser starts each worker for real. Shown, not checked: the claim is about cores.
+        // A pool with more processes than cores only adds start-ups the machine cannot run in
+        // parallel; CPython forks them almost for free. Shown, not checked: the claim is about cores.
         const oversubscribed = c.model === 'multiprocessing' && w > config.cores;
-        const checked = c.model !== 'sequential' && !oversubscribed;
-        const agree = pgSide === pySide && pgSide !== 'n/a';
-        const cell = { cell: c.label(w), model: c.model, variant: c.variant, workload, workers: w, playground: { ...pg, side: pgSide }, cpython: { ...py, side: pySide }, agree: checked ? agree : null, oversubscribed };
-        cells.push(cell);
-        if (checked && !agree) disagreements.push(`${cell.cell}, ${workload}: playground ${num(pg.speedup?.median ?? NaN)}x (${pgSide}) vs CPython ${num(py.speedup?.median ?? NaN)}x (${pySide})`);
+        /** @type {Record<string, any>} */
+        const per = {};
+        for (const e of engines) {
+          const s = over(B[e]?.compare?.[w], c.model, workload, c.variant, 'speedup');
+          const pgSide = side(s?.median ?? NaN);
+          const agree = oversubscribed ? null : pgSide === pySide && pgSide !== 'n/a';
+          per[e] = { speedup: s, wall: over(B[e]?.compare?.[w], c.model, workload, c.variant, 'wallMs'), side: pgSide, agree };
+          if (agree === false) disagreements.push(`${label(e)}: ${c.label(w)}, ${workload}: ${num(s?.median ?? NaN)}x (${pgSide}) vs CPython ${num(py.speedup?.median ?? NaN)}x (${pySide})`);
+        }
+        cells.push({ cell: c.label(w), model: c.model, variant: c.variant, workload, workers: w, oversubscribed, cpython: { ...py, side: pySide }, engines: per });
       }
     }
   }
+  // GIL-off threads: no CPython 3.11 counterpart (free-threaded builds came with 3.13); native rayon instead.
+  const gilOffRows = config.workers.map((w) => {
+    const nat = raw.nativeRayon[w];
+    const natSpeed = stats(nat.seq_ms.map((s, i) => s / nat.par_ms[i]));
+    return [
+      `threading, ${w} threads, GIL off (no CPython 3.11 counterpart; native rayon ${range(natSpeed, { unit: 'x', digits: 2 })})`,
+      'CPU',
+      '',
+      ...engines.map((e) => {
+        const s = over(B[e]?.gilOff?.[w], 'threading', 'cpu', 'gil-off', 'speedup');
+        const ok = side(s?.median ?? NaN) === 'clearly above 1';
+        if (s && !ok) disagreements.push(`${label(e)}: threading, ${w} threads, GIL off, cpu: ${num(s.median)}x, expected clearly above 1`);
+        return `${range(s, { unit: 'x', digits: 2 })}${s ? mark(ok) : ''}`;
+      }),
+    ];
+  });
   const s1 = table(
-    ['Cell', 'Work', 'Playground speedup', 'CPython 3.11 speedup', 'Same side of 1x', 'Playground wall', 'CPython wall'],
-    cells.map((c) => [
-      c.cell,
-      c.workload === 'io' ? 'I/O' : 'CPU',
-      `${range(c.playground.speedup, { unit: 'x', digits: 2 })} (${c.playground.side})`,
-      `${range(c.cpython.speedup, { unit: 'x', digits: 2 })} (${c.cpython.side})`,
-      c.oversubscribed ? `(not checked: ${c.workers} processes on ${config.cores} cores)` : c.agree === null ? '(baseline)' : c.agree ? 'yes' : '**NO**',
-      range(c.playground.wall, { unit: ' ms' }),
-      range(c.cpython.wall, { unit: ' ms' }),
+    ['Cell', 'Work', 'CPython 3.11', ...engines.map(label)],
+    [
+      ...cells.map((c) => [
+        c.cell,
+        c.workload === 'io' ? 'I/O' : 'CPU',
+        range(c.cpython.speedup, { unit: 'x', digits: 2 }),
+        ...engines.map((e) => {
+          const x = c.engines[e];
+          return `${range(x.speedup, { unit: 'x', digits: 2 })}${x.speedup ? mark(x.agree) : ''}${c.oversubscribed ? ' (not checked)' : ''}`;
+        }),
+      ]),
+      ...gilOffRows,
+    ],
+  );
+
+  // 2. Kernel speed per context, per engine: each context's kernel speed over the page's
+  // calibration, as the rows report it (`speedRatio`: the slowest lane of the run).
+  const nativeKernel = stats(raw.nativeKernel.iters_per_ms);
+  const pyKernel = stats(raw.cpython.map((rep) => rep[pyKey('sequential', 'cpu', config.workers[0])]?.iters_per_ms));
+  const w0 = config.workers[0];
+  /** @type {Array<{label: string, get: (b: BrowserRaw) => Stats | null}>} */
+  const CONTEXTS = [
+    { label: 'page (asyncio, CPU)', get: (b) => over(b.compare?.[w0], 'asyncio', 'cpu', '', 'speedRatio') },
+    { label: 'baseline process (sequential, CPU)', get: (b) => over(b.compare?.[w0], 'sequential', 'cpu', '', 'speedRatio') },
+    ...config.workers.flatMap((w) => [
+      { label: `threads, ${w}, GIL on`, get: (/** @type {BrowserRaw} */ b) => over(b.compare?.[w], 'threading', 'cpu', '', 'speedRatio') },
+      { label: `threads, ${w}, GIL off`, get: (/** @type {BrowserRaw} */ b) => over(b.gilOff?.[w], 'threading', 'cpu', 'gil-off', 'speedRatio') },
+      { label: `processes, Pool(${w}) warm`, get: (/** @type {BrowserRaw} */ b) => over(b.compare?.[w], 'multiprocessing', 'cpu', 'warm', 'speedRatio') },
+    ]),
+  ];
+  /** @type {Record<string, any>} */
+  const kernelSection = {};
+  const calib = (/** @type {BrowserRaw} */ b) => stats([b.costs?.kernel?.atLoad, ...Object.values(b.compare ?? {}).map((c) => c?.itersPerMs)]);
+  const settled = (/** @type {BrowserRaw} */ b) => stats(b.costs?.kernel?.calibrations ?? []);
+  const s2rows = [
+    ["the page's calibration at load (iterations/ms; every context's work is sized by it)", ...engines.map((e) => range(calib(B[e]), { digits: 0 }))],
+    ['the page once settled (iterations/ms)', ...engines.map((e) => range(settled(B[e]), { digits: 0 }))],
+    ['the page once settled, over native', ...engines.map((e) => `${num((settled(B[e])?.median ?? NaN) / (nativeKernel?.median ?? NaN), 2)}x`)],
+  ];
+  for (const c of CONTEXTS) {
+    s2rows.push([
+      `${c.label}: speed over the calibration`,
+      ...engines.map((e) => {
+        const s = c.get(B[e]);
+        kernelSection[`${e}: ${c.label}`] = s;
+        return range(s, { unit: 'x', digits: 2 });
+      }),
+    ]);
+  }
+  const s2 = table(['Context', ...engines.map(label)], s2rows);
+
+  // 3. Start-up, beside CPython's, measured in the same run.
+  const st = raw.startup.filter(Boolean);
+  const pyMethod = (/** @type {string} */ m) => stats(st.map((r) => median(r.process_start_ms?.[m]?.each ?? [])));
+  const pyFirst = (/** @type {string} */ m) => stats(st.map((r) => r.process_start_ms?.[m]?.first));
+  const pyPool = (/** @type {string} */ m) => stats(st.map((r) => median(r.pool_start_ms?.[m] ?? [])));
+  const pyThread = stats(st.map((r) => median(r.thread_start_ms ?? [])));
+  const py10k = stats(st.map((r) => r.asyncio_10k_ms));
+  const forkserver = pyMethod('forkserver');
+  const pyProcessText = ['spawn', 'forkserver', 'fork'].map((m) => `${m} ${range(pyMethod(m), { unit: ' ms', digits: 1 })}`).join('; ');
+  const pyPoolText = ['spawn', 'forkserver', 'fork'].map((m) => `${m} ${range(pyPool(m), { unit: ' ms', digits: 1 })}`).join('; ');
+  const eng = (/** @type {(b: BrowserRaw) => Stats | null} */ get, digits = 0) => engines.map((e) => range(get(B[e]), { unit: ' ms', digits }));
+  const processFromSpare = (/** @type {BrowserRaw} */ b) => stats((b.costs?.processes?.page ?? []).map((/** @type {any} */ p) => p.totalMs));
+  const part = (/** @type {string} */ key) => (/** @type {BrowserRaw} */ b) => stats((b.costs?.processes?.breakdown ?? []).map((/** @type {any} */ p) => p[key]));
+  const noSpare = (/** @type {BrowserRaw} */ b) => stats(b.costs?.processes?.cold ?? []);
+  const poolSpawn = (/** @type {BrowserRaw} */ b) => stats((b.pool8 ?? []).map((r) => median(roundsOf(r, 'multiprocessing', 'cpu', 'cold')[0]?.spawnMs ?? [])));
+  const poolLag = (/** @type {BrowserRaw} */ b) => stats((b.pool8 ?? []).map((r) => roundsOf(r, 'multiprocessing', 'cpu', 'cold')[0]?.lagP99Ms));
+  const loads = (/** @type {BrowserRaw} */ b) => stats((b.loads ?? []).slice(1));
+  const a10k = (/** @type {BrowserRaw} */ b) => over(b.asyncio10k, 'asyncio', 'io', '', 'wallMs');
+  const a10kGoal = 1.1 * config.ioMs + 20;
+  const fsMedian = forkserver?.median ?? NaN;
+  const metEach = (/** @type {string} */ figure, /** @type {(b: BrowserRaw) => Stats | null} */ get, /** @type {number} */ goal, /** @type {string} */ goalText) =>
+    engines.map((e) => `${label(e)}: ${target('3. start-up', figure, e, get(B[e])?.median ?? NaN, ' ms', goalText, (get(B[e])?.median ?? Infinity) <= goal)}`).join('; ');
+  const s3rows = [
+    ['One process, request to ready (a spare worker made into a process: its own instance, warmed up)', pyProcessText, ...eng(processFromSpare, 1), metEach('one process, request to ready', processFromSpare, fsMedian, `<= CPython forkserver (${num(fsMedian, 1)} ms)`)],
+    ['  where it goes: script and glue, loaded ahead by the spare (not counted above)', '', ...eng(part('scriptAndGlueMs'), 1), ''],
+    ['  init message to the worker', '', ...eng(part('initMessageMs'), 1), ''],
+    ['  its own instance of the module', '', ...eng(part('instanceMs'), 1), ''],
+    ['  kernel warm-up', '', ...eng(part('warmUpMs'), 1), ''],
+    ['  ready message back', '', ...eng(part('readyMessageMs'), 1), ''],
+    ['  all of it, request to ready (a worker of our own)', '', ...eng(part('fromRequestMs'), 1), ''],
+    ['One process with nothing loaded ahead (new Worker to ready)', `first start: ${['spawn', 'forkserver', 'fork'].map((m) => `${m} ${range(pyFirst(m), { unit: ' ms', digits: 1 })}`).join('; ')}`, ...eng(noSpare, 1), ''],
+    ['Cold Pool(8) on 2 cores, per process (median spawn span of the cold run)', pyPoolText, ...eng(poolSpawn, 1), metEach('cold Pool(8), per process', poolSpawn, fsMedian, `<= CPython forkserver (${num(fsMedian, 1)} ms)`)],
+    ...config.poolSizes.map((n) => [
+      `Thread pool start-up, ${n} threads (request to first answer, warm-up included)`,
+      `${n} thread starts: ${num((pyThread?.median ?? NaN) * n, 2)} ms (one: ${range(pyThread, { unit: ' ms', digits: 3 })})`,
+      ...eng((b) => stats([b.costs?.pools?.[n]?.totalMs]), 0),
+      '',
+    ]),
+    ["Page's event-loop lag p99 while a Pool(8) starts and runs (CPU work)", '', ...eng(poolLag, 1), metEach('event-loop lag p99, Pool(8)', poolLag, 20, '<= 20 ms')],
+    ['Page load to ready, localhost (navigation start to data-state=ready; no-store)', '', ...eng(loads, 0), metEach('page load to ready', loads, 300, '<= 300 ms')],
+    [`10,000 asyncio futures sleeping ${config.ioMs} ms (wall)`, range(py10k, { unit: ' ms' }), ...eng(a10k, 0), metEach('10,000 asyncio futures', a10k, a10kGoal, `<= 1.1 x ${config.ioMs} + 20 = ${num(a10kGoal)} ms`)],
+  ];
+  const s3 = table(['Figure', `CPython ${st[0]?.python ?? ''}`, ...engines.map(label), 'Target'], s3rows);
+
+  // 4. Messages and sizes.
+  const s4 = table(
+    ['Cost', ...engines.map(label)],
+    [
+      ['Message round trip, small (page -> process -> page, median)', ...engines.map((e) => range(stats([median(B[e]?.costs?.rtt ?? [])]), { unit: ' ms', digits: 3 }))],
+      ['A 1 MiB result, process -> page, one way (median)', ...engines.map((e) => range(stats([median(B[e]?.costs?.mib?.oneWay ?? [])]), { unit: ' ms', digits: 2 }))],
+      ['A 0 KiB result, one way (median)', ...engines.map((e) => range(stats([median(B[e]?.costs?.small?.oneWay ?? [])]), { unit: ' ms', digits: 2 }))],
+      ...['plain', 'threads'].map((build) => [
+        `wasm, ${build} build, gzip -9 (raw ${num(raw.wasmRawBytes[build] / 1000)} KB)`,
+        ...engines.map((e) => `${num(raw.wasmGzipBytes[build] / 1000, 1)} KB, ${target('4. sizes', `wasm gzip, ${build}`, e, raw.wasmGzipBytes[build] / 1000, ' KB', '<= 100 KB', raw.wasmGzipBytes[build] / 1000 <= 100)}`),
+      ]),
+    ],
+  );
+
+  // 5. Responsiveness during runs.
+  const LAG = config.workers.flatMap((w) => [
+    { label: `threading, ${w} threads, GIL on, CPU`, get: (/** @type {BrowserRaw} */ b) => over(b.compare?.[w], 'threading', 'cpu', '', 'lagP99Ms') },
+    { label: `threading, ${w} threads, GIL off, CPU`, get: (/** @type {BrowserRaw} */ b) => over(b.gilOff?.[w], 'threading', 'cpu', 'gil-off', 'lagP99Ms') },
+    { label: `multiprocessing, Pool(${w}) cold then warm, CPU`, get: (/** @type {BrowserRaw} */ b) => over(b.compare?.[w], 'multiprocessing', 'cpu', 'cold', 'lagP99Ms') },
+  ]);
+  /** @type {Record<string, any>} */
+  const lag = {};
+  const s5 = table(
+    ["Run: the page's event-loop lag p99", ...engines.map(label)],
+    LAG.map((c) => [
+      c.label,
+      ...engines.map((e) => {
+        const s = c.get(B[e]);
+        lag[`${e}: ${c.label}`] = s;
+        return `${range(s, { unit: ' ms', digits: 1 })}${s ? `, ${target('5. responsiveness', `lag p99, ${c.label}`, e, s.median, ' ms', '<= 20 ms', s.median <= 20)}` : ''}`;
+      }),
     ]),
   );
 
-  // 2. WebAssembly vs native.
-  // The page's kernel once settled (median of five calibrations per repetition), and the
-  // page's own calibration, which every run of that page uses.
-  const settled = raw.browser.map((b) => median(b.costs?.kernel?.calibrations ?? []));
-  const wasmKernel = stats(settled);
-  const atLoad = stats(raw.browser.flatMap((b) => [b.costs?.kernel?.atLoad, ...Object.values(b.compare).map((c) => c?.itersPerMs)]));
-  const work200 = stats(raw.browser.map((b) => median(b.costs?.kernel?.work200Ms ?? [])));
-  const nativeKernel = stats(raw.nativeKernel.iters_per_ms);
-  const kernelRatio = stats(settled.map((x, i) => x / (raw.nativeKernel.iters_per_ms[i] ?? median(raw.nativeKernel.iters_per_ms))));
-  const s2rows = [
-    [
-      'Kernel, one thread, page settled (iterations/ms)',
-      range(wasmKernel, { digits: 0 }),
-      range(nativeKernel, { digits: 0 }),
-      range(kernelRatio, { unit: 'x', digits: 3 }),
-      'wasm >= 0.85x native',
-      target('2. wasm vs native', 'kernel speed, wasm / native', `${num(kernelRatio?.median ?? NaN, 3)}x`, '>= 0.85x', (kernelRatio?.median ?? 0) >= 0.85),
-    ],
-    [
-      "Kernel, the page's own calibration (what its runs use)",
-      range(atLoad, { digits: 0 }),
-      '',
-      `${num((atLoad?.median ?? NaN) / (nativeKernel?.median ?? NaN), 3)}x`,
-      `(none; "200 ms" of work at it takes ${range(work200, { unit: ' ms' })})`,
-      '',
-    ],
-  ];
-  const rayon = {};
-  for (const w of config.workers) {
-    const browser = stats(raw.browser.map((b) => pick(b.gilOff?.[w], 'threading', 'cpu', 'gil-off')?.speedup));
-    const nat = raw.nativeRayon[w];
-    const natSpeed = stats(nat.seq_ms.map((s, i) => s / nat.par_ms[i]));
-    const ratio = browser && natSpeed ? browser.median / natSpeed.median : NaN;
-    const goal = 0.9 * Math.min(w, config.cores);
-    rayon[w] = { browser, native: natSpeed, nativeSeqMs: stats(nat.seq_ms), nativeParMs: stats(nat.par_ms), ratio, goal };
-    s2rows.push([
-      `GIL-off threading, CPU, ${w} threads on rayon (speedup)`,
-      range(browser, { unit: 'x', digits: 2 }),
-      range(natSpeed, { unit: 'x', digits: 2 }),
-      `${num(ratio, 3)}x`,
-      `browser >= 0.9 x ${Math.min(w, config.cores)} cores = ${num(goal, 2)}x`,
-      target('2. wasm vs native', `GIL-off threading CPU speedup, ${w} threads (browser)`, `${num(browser?.median ?? NaN)}x`, `>= ${num(goal, 2)}x`, (browser?.median ?? 0) >= goal),
-    ]);
-  }
-  const s2 = table(['Figure', 'WebAssembly (Chromium)', 'Native', 'wasm / native', 'Target', 'Met'], s2rows);
-
-  // 3. Costs.
-  const costs = raw.browser.map((b) => b.costs ?? {});
-  const s3rows = [];
-  const poolStats = {};
-  for (const n of config.poolSizes) {
-    const total = stats(costs.map((c) => c.pools?.[n]?.totalMs));
-    const host = stats(costs.map((c) => c.pools?.[n]?.hostMs));
-    poolStats[n] = { total, host };
-    s3rows.push([`Threads pool start-up, ${n} threads (request to first answer; inside the host)`, `${range(total, { unit: ' ms' })}; ${range(host, { unit: ' ms' })}`, '(none)', '']);
-  }
-  // Spawn spans of every cold pool process, per rep the median, then over reps.
-  const spawnPerRep = raw.browser.flatMap((b) =>
-    config.workers.flatMap((w) => ['io', 'cpu'].map((wl) => median(pick(b.compare[w], 'multiprocessing', wl, 'cold')?.spawnMs ?? []))),
-  );
-  const spawn = stats(spawnPerRep);
-  const spawnDirect = stats(costs.map((c) => c.processSpawnMs));
-  s3rows.push(['Process spawn (cold pool runs: worker + import + instance, median per run)', range(spawn, { unit: ' ms' }), '(none)', '']);
-  s3rows.push(['Process spawn, one worker alone (new Worker to ready)', range(spawnDirect, { unit: ' ms' }), '(none)', '']);
-  const rtt = stats(costs.map((c) => median(c.rtt ?? [])));
-  s3rows.push(['Message round trip, small payload (page -> process -> page, median per run)', range(rtt, { unit: ' ms', digits: 3 }), '(none)', '']);
-  const oneWay0 = stats(costs.map((c) => median(c.small?.oneWay ?? [])));
-  const oneWayMiB = stats(costs.map((c) => median(c.mib?.oneWay ?? [])));
-  const rtExtra = stats(costs.map((c) => median(c.mib?.roundTrip ?? []) - median(c.small?.roundTrip ?? [])));
-  s3rows.push(['1 MiB result (payload_kb=1024), process -> page, one way', range(oneWayMiB, { unit: ' ms', digits: 2 }) + ` (0 KiB: ${range(oneWay0, { unit: ' ms', digits: 2 })})`, '(none)', '']);
-  s3rows.push(['1 MiB result, extra round-trip time over 0 KiB (make + copy + post)', range(rtExtra, { unit: ' ms', digits: 2 }), '(none)', '']);
-  const loads = raw.browser.map((b) => b.costs?.readyMs);
-  const load = stats(loads);
-  const first = raw.firstLoadMs;
-  s3rows.push([
-    'Page load to ready, localhost (navigation start to data-state=ready; no-store, every load a first load)',
-    `${range(load, { unit: ' ms' })}; very first load of the browser ${num(first)} ms`,
-    '<= 300 ms',
-    target('3. costs', 'page load to ready (median)', `${num(load?.median ?? NaN)} ms`, '<= 300 ms', (load?.median ?? Infinity) <= 300),
-  ]);
-  for (const build of ['plain', 'threads']) {
-    const kb = raw.wasmGzipBytes[build] / 1000;
-    s3rows.push([
-      `wasm size gzip -9, ${build} build (raw ${num(raw.wasmRawBytes[build] / 1000)} KB)`,
-      `${num(kb, 1)} KB`,
-      '<= 100 KB',
-      target('3. costs', `wasm gzip, ${build} build`, `${num(kb, 1)} KB`, '<= 100 KB', kb <= 100),
-    ]);
-  }
-  const a10k = stats(raw.browser.map((b) => pick(b.asyncio10k, 'asyncio', 'io')?.wallMs));
-  const a10kGoal = 1.1 * config.ioMs + 20;
-  s3rows.push([
-    `10,000 asyncio futures sleeping ${config.ioMs} ms (wall; overhead over ${config.ioMs} ms)`,
-    `${range(a10k, { unit: ' ms' })}; overhead ${num((a10k?.median ?? NaN) - config.ioMs)} ms`,
-    `<= 1.1 x ${config.ioMs} + 20 ms fixed = ${num(a10kGoal)} ms`,
-    target('3. costs', '10,000 asyncio futures, wall', `${num(a10k?.median ?? NaN)} ms`, `<= ${num(a10kGoal)} ms`, (a10k?.median ?? Infinity) <= a10kGoal),
-  ]);
-  const s3 = table(['Cost', 'Figure: median [min–max]', 'Target', 'Met'], s3rows);
-
-  // 4. Responsiveness.
-  const lagRows = [];
-  const lag = {};
-  const LAG_CELLS = [];
-  for (const w of config.workers) {
-    for (const wl of ['io', 'cpu']) {
-      LAG_CELLS.push({ label: `threading, ${w} threads, GIL on, ${wl}`, get: (/** @type {any} */ b) => pick(b.compare[w], 'threading', wl), goal: true });
-    }
-    LAG_CELLS.push({ label: `threading, ${w} threads, GIL off, cpu`, get: (/** @type {any} */ b) => pick(b.gilOff[w], 'threading', 'cpu', 'gil-off'), goal: true });
-    // The runner meters the lag once per model step, and the multiprocessing step runs the
-    // cold pool and then the warm one: both rows carry the same figure, so it is one row.
-    for (const wl of ['io', 'cpu']) {
-      LAG_CELLS.push({ label: `multiprocessing, Pool(${w}) cold then warm, ${wl}`, get: (/** @type {any} */ b) => pick(b.compare[w], 'multiprocessing', wl, 'cold'), goal: true });
-    }
-  }
-  LAG_CELLS.push({ label: 'asyncio, cpu (for contrast: it blocks the page by design)', get: (/** @type {any} */ b) => pick(b.compare[config.workers[0]], 'asyncio', 'cpu'), goal: false });
-  for (const c of LAG_CELLS) {
-    const p99 = stats(raw.browser.map((b) => c.get(b)?.lagP99Ms));
-    const max = stats(raw.browser.map((b) => c.get(b)?.lagMaxMs));
-    lag[c.label] = { p99, max };
-    lagRows.push([
-      c.label,
-      range(p99, { unit: ' ms', digits: 1 }),
-      range(max, { unit: ' ms', digits: 1 }),
-      c.goal ? '<= 20 ms' : '(none)',
-      c.goal ? target('4. responsiveness', `event-loop lag p99, ${c.label}`, `${num(p99?.median ?? NaN, 1)} ms`, '<= 20 ms', (p99?.median ?? Infinity) <= 20) : '',
-    ]);
-  }
-  const s4 = table(["Run", "Page's event-loop lag p99", 'Lag max', 'Target (p99)', 'Met'], lagRows);
-
-  // 5. asyncio.
-  const w0 = config.workers[0];
-  const aIo = pgStats(w0, 'asyncio', 'io', '', 'speedup');
-  const aCpu = pgStats(w0, 'asyncio', 'cpu', '', 'speedup');
-  const s5 = table(
-    ['Figure', 'Playground', 'CPython 3.11', 'Target', 'Met'],
-    [
-      ['asyncio I/O speedup', range(aIo, { unit: 'x', digits: 2 }), range(pyStats('asyncio', 'io', w0).speedup, { unit: 'x', digits: 2 }), '>= 6x',
-        target('5. asyncio', 'asyncio I/O speedup', `${num(aIo?.median ?? NaN)}x`, '>= 6x', (aIo?.median ?? 0) >= 6)],
-      ['asyncio CPU speedup', range(aCpu, { unit: 'x', digits: 2 }), range(pyStats('asyncio', 'cpu', w0).speedup, { unit: 'x', digits: 2 }), '0.9x to 1.1x',
-        target('5. asyncio', 'asyncio CPU speedup', `${num(aCpu?.median ?? NaN)}x`, '0.9x to 1.1x', (aCpu?.median ?? 0) >= 0.9 && (aCpu?.median ?? Infinity) <= 1.1)],
-    ],
-  );
-
-  // 6. Sequential rows and kernel speed, side by side.
-  const seqIo = pgStats(w0, 'sequential', 'io', '', 'wallMs');
-  const seqCpu = pgStats(w0, 'sequential', 'cpu', '', 'wallMs');
-  const pySeqIo = pyStats('sequential', 'io', w0).wall;
-  const pySeqCpu = pyStats('sequential', 'cpu', w0).wall;
-  const natSeqCpu = rayon[w0].nativeSeqMs;
-  const pyKernel = stats(raw.cpython.map((rep) => rep[pyKey('sequential', 'cpu', w0)]?.iters_per_ms));
-  const nominalIo = config.tasks * config.ioMs;
-  const nominalCpu = config.tasks * config.cpuMs;
+  // 6. Sequential rows.
+  const seq = (/** @type {string} */ workload) => (/** @type {BrowserRaw} */ b) => over(b.compare?.[w0], 'sequential', workload, '', 'wallMs');
+  const nat = raw.nativeRayon[w0];
   const s6 = table(
-    ['Figure', 'Playground (wasm, Chromium)', 'CPython 3.11', 'Native (same Rust)', 'Nominal'],
+    ['Sequential, 8 tasks', `CPython ${st[0]?.python ?? ''}`, 'Native (same Rust)', ...engines.map(label)],
     [
-      [`Sequential, I/O: wall`, range(seqIo, { unit: ' ms' }), range(pySeqIo, { unit: ' ms' }), '(not run)', `${nominalIo} ms`],
-      [`Sequential, CPU: wall`, range(seqCpu, { unit: ' ms' }), range(pySeqCpu, { unit: ' ms' }), `${range(natSeqCpu, { unit: ' ms' })} (1-thread pool)`, `${nominalCpu} ms`],
-      [
-        'Kernel speed (xorshift iterations/ms; wasm: page settled)',
-        range(wasmKernel, { digits: 0 }),
-        `${range(pyKernel, { digits: 0 })} (pure Python)`,
-        range(nativeKernel, { digits: 0 }),
-        '',
-      ],
-      [
-        "Kernel speed, the page's own calibration (its runs use it)",
-        range(atLoad, { digits: 0 }),
-        '',
-        '',
-        '',
-      ],
-      [
-        'Kernel speed relative to native',
-        `${num((wasmKernel?.median ?? NaN) / (nativeKernel?.median ?? NaN), 3)}x`,
-        `${num((pyKernel?.median ?? NaN) / (nativeKernel?.median ?? NaN), 4)}x`,
-        '1x',
-        '',
-      ],
+      ['I/O wall (nominal 1600 ms)', range(pyStats('sequential', 'io', w0).wall, { unit: ' ms' }), '(not run)', ...eng(seq('io'))],
+      ['CPU wall (nominal 1600 ms)', range(pyStats('sequential', 'cpu', w0).wall, { unit: ' ms' }), `${range(stats(nat.seq_ms), { unit: ' ms' })} (1-thread pool)`, ...eng(seq('cpu'))],
+      ['Kernel, iterations/ms', `${range(pyKernel, { digits: 0 })} (pure Python)`, range(nativeKernel, { digits: 0 }), ...engines.map((e) => range(settled(B[e]), { digits: 0 }))],
     ],
   );
 
   const sections = {
     playgroundVsCPython: cells,
-    wasmVsNative: { kernel: { wasm: wasmKernel, wasmPageCalibration: atLoad, work200AtPageCalibrationMs: work200, native: nativeKernel, ratio: kernelRatio }, rayon },
-    costs: { threadsPoolStartMs: poolStats, processSpawnMs: spawn, processSpawnDirectMs: spawnDirect, roundTripSmallMs: rtt, mibOneWayMs: oneWayMiB, zeroKiBOneWayMs: oneWay0, mibExtraRoundTripMs: rtExtra, pageLoadToReadyMs: load, firstPageLoadMs: first, wasmGzipBytes: raw.wasmGzipBytes, wasmRawBytes: raw.wasmRawBytes, asyncio10kWallMs: a10k },
+    kernelPerContext: kernelSection,
+    startup: {
+      cpython: { processStartMs: Object.fromEntries(['spawn', 'forkserver', 'fork'].map((m) => [m, pyMethod(m)])), poolStartPerProcessMs: Object.fromEntries(['spawn', 'forkserver', 'fork'].map((m) => [m, pyPool(m)])), threadStartMs: pyThread, asyncio10kMs: py10k },
+      engines: Object.fromEntries(
+        engines.map((e) => [
+          e,
+          {
+            processFromSpareMs: processFromSpare(B[e]),
+            processNoSpareMs: noSpare(B[e]),
+            breakdownMs: Object.fromEntries(['scriptAndGlueMs', 'initMessageMs', 'instanceMs', 'warmUpMs', 'readyMessageMs', 'fromRequestMs'].map((k) => [k, part(k)(B[e])])),
+            coldPool8PerProcessMs: poolSpawn(B[e]),
+            pool8LagP99Ms: poolLag(B[e]),
+            threadPoolStartMs: Object.fromEntries(config.poolSizes.map((n) => [n, B[e]?.costs?.pools?.[n] ?? null])),
+            pageLoadToReadyMs: loads(B[e]),
+            firstPageLoadMs: B[e]?.loads?.[0] ?? null,
+            asyncio10kMs: a10k(B[e]),
+          },
+        ]),
+      ),
+    },
     responsiveness: lag,
-    asyncio: { ioSpeedup: aIo, cpuSpeedup: aCpu },
-    sequential: { playgroundIoMs: seqIo, playgroundCpuMs: seqCpu, cpythonIoMs: pySeqIo, cpythonCpuMs: pySeqCpu, nativeCpuMs: natSeqCpu, kernel: { wasm: wasmKernel, cpython: pyKernel, native: nativeKernel } },
   };
 
   const md = [
-    `## 1. Playground vs CPython 3.11, ${config.tasks} tasks x ${config.ioMs} ms (I/O) / ${config.cpuMs} ms (CPU)`,
+    `## 1. Playground vs CPython 3.11, ${config.tasks} tasks x ${config.ioMs} ms (I/O) / ${config.cpuMs} ms (CPU): speedup over sequential`,
     '',
-    `Each speedup is the sequential run's wall time divided by the model's, both from the same repetition; median [min–max] over ${reps} repetitions. In the playground every run of a page does the same work (one calibration per page); each CPython CPU script calibrates itself, so its speedup is taken per iteration of work (the scripts' own RESULT speedups, which trust their calibration, are in results.json as \`nominal\`). Sides of 1x: ${SIDES_TEXT}. CPython's multiprocessing script times its Pool start-up, so it is the counterpart of both the warm and the cold playground pool.`,
+    `Each browser figure is the median [min–max] of the page's own rounds (\`repeat=${config.reps}\`: the models take turns within each round, each over the sequential run of its round); CPython's, of ${config.reps} runs of the generated scripts, each CPU script's speedup taken per iteration of work. ✓: the same side of 1x as CPython, ✗: the other side. Sides: ${SIDES_TEXT}. A cold pool is measured in the first round only. Pools with more processes than cores are shown, not checked.`,
     '',
     s1,
     '',
-    disagreements.length ? `**Cells on a different side of 1x than CPython:** ${disagreements.join('; ')}.` : 'Every cell lands on the same side of 1x as CPython.',
+    disagreements.length ? `**On the other side of 1x from CPython:** ${disagreements.join('; ')}.` : 'Every checked cell, in every engine, lands on the same side of 1x as CPython.',
     '',
-    '## 2. WebAssembly vs native',
+    '## 2. Kernel speed per context',
     '',
-    'The same Rust kernel, calibrated the same way (Kernel::calibrate: best of four timed rounds): in the page (plain build, after it has settled) and natively. The GIL-off speedup is sequential over threading on the same workload, in the browser within one page run, natively on rayon pools of 1 and N threads (threading::run_tasks).',
+    `The CPU work of every context is sized by one calibration on the page. Each row's \`speedRatio\` says how fast the slowest lane of that context really computed, over that calibration (1x: as calibrated; the page calls a context below 0.85x slowed by other work). Native kernel: ${range(nativeKernel, { digits: 0 })} iterations/ms; CPython's: ${range(pyKernel, { digits: 0 })}.`,
     '',
     s2,
     '',
-    '## 3. Costs',
+    '## 3. Start-up, beside CPython',
+    '',
+    `CPython figures come from bench/startup.py in the same run: a \`multiprocessing\` Process's start to its target running, one at a time, per start method (3.11's default on Linux is fork); each worker of a cold Pool(8) from \`Pool()\` to its initializer running; a \`threading.Thread\`'s start to its target running. A browser process is counted from the page's request to the process's ready message, its kernel warmed up (\`WARM_UP_MS\` in \`runners/processes.js\`), which CPython's processes do not do. Absolute targets hold for this machine only.`,
     '',
     s3,
     '',
-    "## 4. Responsiveness: the page's event loop during runs",
-    '',
-    'The lag meter beats every 10 ms on the page; lag is how late each beat fired.',
+    '## 4. Messages and sizes',
     '',
     s4,
     '',
-    '## 5. asyncio',
+    "## 5. Responsiveness: the page's event loop during runs",
+    '',
+    'The lag meter beats every 10 ms on the page; lag is how late each beat fired, over each round.',
     '',
     s5,
     '',
-    '## 6. Sequential rows and kernel speed',
+    '## 6. Sequential rows',
     '',
     s6,
   ].join('\n');

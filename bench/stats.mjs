@@ -1,7 +1,9 @@
 // Small helpers for the benchmark: summaries of repeated figures, their formatting, and
 // how much of the machine other processes took meanwhile.
 import { readFileSync, readdirSync } from 'node:fs';
+import { median as medianOf, percentile } from '../www/shared/stats.js';
 
+export { percentile };
 
 /**
  * @typedef {{median: number, min: number, max: number, n: number, values: number[]}} Stats
@@ -15,16 +17,16 @@ import { readFileSync, readdirSync } from 'node:fs';
 export function stats(xs) {
   const values = xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
   if (!values.length) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  const median = s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  return { median, min: s[0], max: s.at(-1), n: s.length, values: values.map(round3) };
+  return { median: medianOf(values), min: Math.min(...values), max: Math.max(...values), n: values.length, values: values.map(round3) };
 }
 
 /** @param {number} x */
 export const round3 = (x) => Math.round(x * 1000) / 1000;
 
-/** @param {number[]} xs */
+/**
+ * The median of the finite values of `xs`; NaN for none.
+ * @param {Array<number | null | undefined>} xs
+ */
 export function median(xs) {
   return stats(xs)?.median ?? NaN;
 }
