@@ -37,23 +37,29 @@ async function load() {
   loads += 1;
   await fresh.default({ module_or_path: new URL('./pkg/plain/concurrency_playground_bg.wasm', import.meta.url) });
   Object.assign(wasm, fresh);
+  performance.mark(`playground:loaded${loads > 1 ? `-${loads}` : ''}`);
 }
 
-/** Calibration rounds; the fastest wins (a slower one was interrupted). */
-const CALIBRATION_ROUNDS = 3;
+/** Calibration calls; the fastest wins (a slower one was interrupted, or ran unoptimised code). */
+const CALIBRATION_CALLS = 3;
+/** Each call's rounds: at least this long, ms, and this many (the kernel's default is 8 ms x 6). */
+const ROUND_MS = 3;
+const ROUNDS = 4;
 
 /**
- * Measure the kernel's speed once the page is idle: a few rounds, each in its own
- * macrotask so the page stays responsive, after the load's own work (module compiles on
- * other threads, first layout) has settled. Calibrated during that work, the figure came
- * out up to 20% low on a 2-core machine, and "200 ms" of work then took 166 ms.
+ * Measure the kernel's speed once the page is idle: a few calls, each in its own macrotask
+ * so the page stays responsive and a call after the engine has optimised the kernel runs
+ * the optimised code. Short rounds: quick enough for a page ready within 300 ms, and less
+ * often interrupted by the load's own work (module compiles on other threads, first
+ * layout), which made a long round come out up to 20% low on a 2-core machine.
  */
 async function calibrate() {
   let best = 0;
-  for (let i = 0; i < CALIBRATION_ROUNDS; i++) {
-    await new Promise((r) => setTimeout(r, i === 0 ? 50 : 0));
-    best = Math.max(best, wasm.calibrate());
+  for (let i = 0; i < CALIBRATION_CALLS; i++) {
+    await new Promise((r) => setTimeout(r, 0));
+    best = Math.max(best, wasm.calibrate(ROUND_MS, ROUNDS));
   }
+  performance.mark('playground:calibrated');
   return best;
 }
 

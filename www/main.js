@@ -1,25 +1,22 @@
 // @ts-check
 /**
- * Wiring only: form -> controller -> runners -> views. The page's parts live beside this
- * file: engine.js (the WebAssembly core and its schema), capabilities.js (what this browser
- * runs), params.js (the scenario as text), page/ (runs, the Python panel, sharing, the
- * status line), runners/ (one per model), workers/ (the threads host and the processes),
- * views/ (pure renderings of results), shared/ (what the page and the workers both use).
+ * Wiring only: form -> controller -> runners -> report -> views. The page's parts live
+ * beside this file: engine.js (the WebAssembly core and its schema), capabilities.js (what
+ * this browser runs), params.js (the scenario as text), page/ (runs, what a run shows, the
+ * Python panel, sharing, the status line), runners/ (one per model), workers/ (the threads
+ * host and the processes), views/ (pure renderings of results), shared/ (what the page and
+ * the workers both use).
+ *
+ * The page is ready (`data-state="ready"`) once the core is loaded and the form filled; the
+ * kernel's calibration follows at once, and what a run shows loads in idle time after.
  */
 import { engine, loaded, schema } from './engine.js';
 import { capabilities } from './capabilities.js';
 import { parse } from './params.js';
 import { Controller } from './page/controller.js';
-import { PythonPanel, preload as preloadPython } from './page/python-panel.js';
-import { wireSharing } from './page/share.js';
 import { setState, status, showError, showNotices } from './page/status.js';
 import { liveWorkers } from './runners/registry.js';
 import { ScenarioForm } from './views/form.js';
-import { RunPicture, focusOf, roundOf, pictureHeading } from './views/picture.js';
-import { explain } from './views/explain.js';
-import { renderResults } from './views/results.js';
-import { summarize } from './views/summary.js';
-import { WORKLOAD_NAMES, formatMs, formatSpeedup } from './views/format.js';
 import { messageLog, postToParent, startEmbed } from './embed.js';
 
 /** @typedef {import('./shared/types.js').Result} Result */
@@ -30,7 +27,25 @@ const button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ ($
 /** Parameters that belong to the page, not to the scenario: kept from the URL as given. */
 const PAGE_PARAMS = ['embed'];
 
+/**
+ * The parts a first paint does not need: what a run shows (page/report.js and its views),
+ * the Python panel and sharing. Loaded in idle time once the page is ready; a run that
+ * starts before they are there waits for them.
+ */
+function loadLater() {
+  return Promise.all([import('./page/report.js'), import('./page/python-panel.js'), import('./page/share.js')]).then(([report, python, share]) => ({ ...report, ...python, ...share }));
+}
+
+/** Once the page is idle (or at the latest after `ms`). @param {number} ms */
+const idle = (ms) =>
+  new Promise((resolve) => {
+    const w = /** @type {any} */ (window);
+    if (w.requestIdleCallback) w.requestIdleCallback(resolve, { timeout: ms });
+    else setTimeout(resolve, 0);
+  });
+
 async function main() {
+  performance.mark('playground:main');
   // coi.js may be about to reload the page under its service worker: start once it is not.
   await /** @type {any} */ (window).coiReady;
   const caps = capabilities();
@@ -53,16 +68,6 @@ async function main() {
   const fromUrl = parse(location.search);
   const form = new ScenarioForm(/** @type {HTMLFormElement} */ ($('scenario')), s.params, onEdit);
   form.fill(new Map(fromUrl.raw));
-  const picture = new RunPicture($('timeline'), { states: s.states, lagLane: s.lagLane, lagState: s.lagState, gilLane: s.gilLane, gilState: s.gilState });
-  const resultsTable = /** @type {HTMLTableElement} */ ($('results'));
-  renderResults(resultsTable, []);
-  const python = new PythonPanel({
-    tabs: $('python-tabs'),
-    code: $('python-code'),
-    how: $('python-how'),
-    box: $('python-code-box'),
-    expand: button('expand-python'),
-  });
 
   // Capabilities: controls start disabled and are enabled once known, each with a reason.
   if (!caps.threads) {
@@ -70,140 +75,35 @@ async function main() {
     form.disableChoice('models', 'threading', caps.threadsReason);
     showNotices([`${caps.threadsReason} asyncio, multiprocessing and the sequential baseline all run.`]);
   }
-  // The kernel is calibrated once the page is idle; runs wait for it.
-  let itersPerMs = 0;
-  engine().then((core) => {
-    itersPerMs = core.itersPerMs;
-    $('machine').textContent = `This machine: ${caps.cores} logical cores.`;
-    preloadPython();
-  });
-
-  /** @type {{action: string, params: import('./shared/types.js').Params, rounds: number, models: Set<string>} | null} the last run: its action, scenario, rounds and the models its plan runs */
-  let last = null;
-  /** @type {Result | null} the row picked in the results table, if any */
-  let picked = null;
-  /** @type {{trace: import('./shared/types.js').Trace, step: import('./shared/types.js').Step} | null} the step running now */
-  let running = null;
-
-  /** Whether the run in view is a lab: its figures are the lab's table, not timing rows. */
-  const isLab = () => !!last && last.params.lab !== 'none' && last.action !== 'compare';
-  /** The blocking lab is timed: its rows stay in the results beside its own table. */
-  const hidesRows = () => isLab() && last?.params.lab !== 'blocking';
-
-  /** How a result is put in plain words: the scenario's figures and this machine's cores. */
-  function explainOptions(/** @type {Result[]} */ peers) {
-    const p = last?.params;
-    return { cores: caps.cores, tasks: p?.tasks ?? 0, ioMs: p?.ioMs ?? 0, cpuMs: p?.cpuMs ?? 0, gilLane: s.gilLane, peers, probe: controller.probe };
-  }
-
-  /** Draw the picture: every model of the picked (or the running, or the latest) round on one scale. */
-  function drawPicture() {
-    const results = controller.results;
-    const focus = !picked && running ? { round: running.step.round, workload: running.step.workload } : focusOf(results, picked);
-    if (!focus) return picture.clear();
-    const round = roundOf(results, focus);
-    const items = round.map((r) => ({
-      key: `${r.model}:${r.variant}`,
-      model: r.model,
-      variant: r.variant,
-      title: r.label,
-      trace: r.trace,
-      wallMs: r.wallMs,
-      speedup: r.speedup,
-      explanation: r.lab ? null : explain(r, explainOptions(round)),
-      selected: r === picked,
-      running: false,
-      // Start-up the row does not count (a thread pool started for the run) is left out of
-      // the picture, so it does not stretch every model's time axis.
-      skipMs: Math.max(0, r.trace.wall_ms - r.wallMs),
-    }));
-    if (running && !picked && running.step.round === focus.round && running.step.workload === focus.workload) {
-      items.push({
-        key: `${running.step.model}:running`,
-        model: running.step.model,
-        variant: '',
-        title: `${running.step.model}, running`,
-        trace: running.trace,
-        wallMs: null,
-        speedup: null,
-        explanation: null,
-        selected: false,
-        running: true,
-      });
-    }
-    picture.render(items, { heading: isLab() ? '' : pictureHeading(focus.workload, focus.round, last?.rounds ?? 1) });
-    for (const tr of resultsTable.querySelectorAll('tbody tr')) {
-      const row = /** @type {HTMLTableRowElement} */ (tr);
-      const shownRow = picked ?? results[results.length - 1];
-      row.classList.toggle('selected', !!shownRow && row.dataset.model === shownRow.model && row.dataset.workload === shownRow.workload && row.dataset.variant === shownRow.variant);
-    }
-  }
-
-  /** @param {Result} r the row picked */
-  function pick(r) {
-    picked = r;
-    drawPicture();
-  }
-
-  /** @param {Result[]} results */
-  function refreshResults(results) {
-    const rows = summarize(results);
-    const options = explainOptions(results);
-    renderResults(resultsTable, rows, {
-      explain: (row) => (row.latest.lab ? null : explain({ ...row, trace: row.latest.trace }, { ...options, peers: rows })),
-    });
-    resultsTable.querySelectorAll('tbody tr[data-model]').forEach((tr, i) => {
-      const row = /** @type {HTMLTableRowElement} */ (tr);
-      row.tabIndex = 0;
-      row.addEventListener('click', () => pick(rows[i].latest));
-      row.addEventListener('keydown', (ev) => {
-        if (ev.key === 'Enter' || ev.key === ' ') {
-          ev.preventDefault();
-          pick(rows[i].latest);
-        }
-      });
-    });
-    const has = results.length > 0;
-    for (const id of ['export-json', 'export-csv', 'export-trace', 'export-png', 'export-svg']) button(id).disabled = !has;
-    // An empty table says nothing the empty picture above does not.
-    $('results-section').hidden = !has || hidesRows();
-  }
-
-  /**
-   * Say what a run found, once it is over, for screen readers (the picture says it to the
-   * eye): each row's time and speedup, in the order measured.
-   * @param {Result[]} results
-   */
-  function announce(results) {
-    const words = summarize(results)
-      .filter((r) => !r.latest.lab)
-      .map((r) => `${r.label}: ${formatMs(r.wallMs)}${r.speedup != null ? `, ${formatSpeedup(r.speedup)}` : ''}`);
-    $('results-announce').textContent = words.length ? `Results. ${words.join('; ')}.` : '';
-  }
-
-  /** On a narrow screen the results are below the form: bring them into view as a run starts. */
-  function revealResults() {
-    if (!matchMedia('(max-width: 959px)').matches) return;
-    const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
-    $('results-panel').scrollIntoView({ block: 'start', behavior: smooth ? 'smooth' : 'auto' });
-  }
-
   // The models' summary is open where there is room for it; on a phone it is one tap away.
   /** @type {HTMLDetailsElement} */ ($('models-details')).open = matchMedia('(min-width: 960px)').matches;
 
-  /** @param {import('./shared/types.js').Params} params */
-  function matrixOptions(params) {
-    // The rows are the models the plan runs, in the schema's order, shown before they are measured.
-    const models = s.models.filter((m) => last?.models.has(m));
-    return { cores: caps.cores, tasks: params.tasks, ioMs: params.ioMs, cpuMs: params.cpuMs, gil: params.gil, models, workloadOrder: s.workloads, probe: controller.probe };
-  }
-
-  /** Draw the matrix from every round so far (Compare all only). @param {Result[]} results */
-  function refreshMatrix(results) {
-    if (last?.action !== 'compare') return;
-    const params = last.params;
-    import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), summarize(results), matrixOptions(params)));
-  }
+  /** @type {() => void} */
+  let markReady = () => {};
+  /** The parts loaded later, in idle time after ready. */
+  const later = new Promise((resolve) => (markReady = () => resolve(undefined)))
+    .then(() => idle(200))
+    .then(loadLater)
+    .then((m) => {
+      report = new m.Report({ caps, schema: s, runs: controller });
+      python = new m.PythonPanel({ tabs: $('python-tabs'), code: $('python-code'), how: $('python-how'), box: $('python-code-box'), expand: button('expand-python') });
+      m.wireSharing({ results: () => controller.results, params: () => report?.last?.params ?? null, timeline: report.picture });
+      const query = controller.query();
+      void python.show(query, parse(query).params);
+      m.preload();
+    });
+  later.catch((e) => {
+    setState('error');
+    showError(`The page could not load its views: ${e instanceof Error ? e.message : e}. Reload the page.`);
+  });
+  /** Whether the kernel is calibrated: only then does the page prepare for a scenario. */
+  let isReady = false;
+  /** The kernel's calibrated speed, 0 until calibrated. */
+  let itersPerMs = 0;
+  /** @type {import('./page/report.js').Report | null} what a run shows, once loaded */
+  let report = null;
+  /** @type {import('./page/python-panel.js').PythonPanel | null} */
+  let python = null;
 
   /** The button that started the run in progress: it gets the focus back when the run ends. */
   let startedBy = 'run';
@@ -229,73 +129,39 @@ async function main() {
         button('stop').disabled = true;
       }
     },
+    // Runs start only once the report is there (`act`).
     views: {
-      reset: (action, parsed, plan) => {
-        const models = new Set((plan?.steps ?? []).map((/** @type {{model: string}} */ st) => st.model));
-        last = { action, params: parsed.params, rounds: plan?.rounds ?? 1, models };
-        picked = null;
-        running = null;
-        $('results-announce').textContent = '';
-        refreshResults([]);
-        drawPicture();
-        revealResults();
-        const compare = action === 'compare';
-        const lab = parsed.params.lab !== 'none' && !compare;
-        $('matrix-section').hidden = !compare;
-        // A lab's figures are its own table; the timing rows would be empty (refreshResults
-        // keeps the results section hidden).
-        $('lab-section').hidden = !lab;
-        if (compare) import('./views/matrix.js').then(({ renderMatrix }) => renderMatrix($('matrix'), [], matrixOptions(parsed.params)));
-      },
-      live: (trace, step) => {
-        running = step ? { trace, step } : running && { ...running, trace };
-        drawPicture();
-      },
-      noise: () => refreshMatrix(controller.results),
-      result: (results, r) => {
-        running = null;
-        refreshResults(results);
-        drawPicture();
-        refreshMatrix(results);
-        if (r.lab) import('./views/lab.js').then(({ renderLab }) => renderLab($('lab'), r));
-        if (last?.action === 'run' && last.params.lab === 'blocking') {
-          const params = last.params;
-          import('./views/blocking-lab.js').then(({ renderBlockingLab }) => renderBlockingLab($('lab'), summarize(results), params));
-        }
-      },
+      reset: (action, parsed, plan) => report?.reset(action, parsed, plan),
+      live: (trace, step) => report?.live(trace, step),
+      noise: () => report?.noise(),
+      result: (results, r) => report?.result(results, r),
       unavailable: (model, reason) => {
         if (model !== 'threading') return;
         form.disableGroup('threading', reason);
         form.disableChoice('models', 'threading', reason);
       },
-      sweep: async (workload) => {
-        $('sweep-section').hidden = false;
-        const [{ sweepChart }, { workerCounts, sweepSeries }] = await Promise.all([import('./views/sweep-chart.js'), import('./runners/sweep.js')]);
-        const tasks = parse(controller.query()).params.tasks;
-        const counts = workerCounts(tasks, caps.cores);
-        const keys = sweepSeries(caps.threads).map((x) => x.key);
-        const name = WORKLOAD_NAMES[workload] ?? workload;
-        $('sweep-chart-title').textContent = `Scaling sweep on ${name} work: speedup against workers`;
-        const chart = sweepChart($('sweep-chart'), /** @type {HTMLTableElement} */ ($('sweep-table')), counts, keys, caps.cores, name);
-        $('sweep-section').scrollIntoView({ block: 'nearest', behavior: matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
-        return { point: chart.point, counts };
-      },
+      sweep: (workload) => /** @type {import('./page/report.js').Report} */ (report).sweep(workload),
       crossover: async (plan, parsed) => {
-        $('crossover-section').hidden = false;
-        const { crossoverChart } = await import('./views/crossover-chart.js');
-        const steps = plan.steps;
-        const shares = [...new Set(steps.map((st) => st.share ?? 0))];
-        const models = [...new Set(steps.map((st) => st.model))];
-        const chart = crossoverChart($('crossover'), { shares, models, tasks: parsed.params.tasks, taskMs: parsed.params.taskMs });
+        const chart = await /** @type {import('./page/report.js').Report} */ (report).crossover(plan, parsed);
         Object.assign(/** @type {any} */ (window).playground, { crossings: chart.crossings });
         return chart;
       },
     },
     onDone: (results, query) => {
-      announce(results);
+      report?.announce(results);
       postToParent('results', { query, results: results.map(({ trace, ...r }) => r) });
     },
   });
+
+  /**
+   * Do `what` once what a run shows is loaded: at once, unless the page was asked within
+   * its first moments.
+   * @param {() => unknown} what
+   */
+  const act = (what) => {
+    if (report) what();
+    else void later.then(() => what());
+  };
 
   /** Validate, show the freeze note and refresh the script; the URL is left as it is. */
   function refresh() {
@@ -308,10 +174,19 @@ async function main() {
       parsed.params.lab === 'blocking'
         ? `time.sleep inside each coroutine holds this page's own event loop: no other task of the loop runs for about ${seconds} s while the tasks wait one after another. That is the lesson (Stop still works).`
         : `asyncio runs its CPU work on this page's own event loop: no other task of the loop runs for about ${seconds} s while it computes${parsed.params.yieldMs > 0 ? `, except every ${parsed.params.yieldMs} ms when it yields` : ''}. That is the lesson (Stop still works).`;
-    void python.show(query, parsed.params);
-    if (!parsed.errors.length) controller.prepare(query, parsed.params.compare ? 'compare' : 'run');
+    if (python) void python.show(query, parsed.params);
+    if (isReady) prepare(query, parsed);
     form.countChanged(form.values());
     return query;
+  }
+
+  /**
+   * Get ready for the scenario in idle time (spare workers, a thread pool); only once the
+   * page is ready, so they do not compete with the calibration for the cores.
+   * @param {string} query @param {import('./shared/types.js').Parsed} parsed
+   */
+  function prepare(query, parsed) {
+    if (!parsed.errors.length) controller.prepare(query, parsed.params.compare ? 'compare' : 'run');
   }
 
   /** An edit: as refresh, and the URL follows the form, so it is always a permalink. */
@@ -321,32 +196,31 @@ async function main() {
     $('share-box').hidden = true;
   }
 
-  button('run').addEventListener('click', () => controller.start('run'));
+  button('run').addEventListener('click', () => act(() => controller.start('run')));
   // The matrix offers "Run again" where a verdict was inconclusive.
   $('matrix').addEventListener('click', (ev) => {
-    if (ev.target instanceof HTMLElement && ev.target.closest('[data-action=compare]')) controller.start('compare');
+    if (ev.target instanceof HTMLElement && ev.target.closest('[data-action=compare]')) act(() => controller.start('compare'));
   });
-  button('compare').addEventListener('click', () => controller.start('compare'));
+  button('compare').addEventListener('click', () => act(() => controller.start('compare')));
   button('stop').addEventListener('click', () => controller.stop());
   button('sweep').addEventListener('click', () => {
     const select = /** @type {HTMLSelectElement | null} */ (document.getElementById('sweep-workload'));
     // One more kind of sweep: the share of computing, from all waiting to all computing.
-    if (select?.value === 'crossover') controller.crossover();
-    else controller.sweep(select?.value ?? 'cpu');
+    if (select?.value === 'crossover') act(() => controller.crossover());
+    else act(() => controller.sweep(select?.value ?? 'cpu'));
   });
-  wireSharing({ results: () => controller.results, params: () => last?.params ?? null, timeline: picture });
 
   // Tests and course pages drive the page through this, and through data-state.
   Object.assign(window, {
     playground: {
       liveWorkers,
       stop: () => controller.stop(),
-      run: () => controller.start('run'),
-      compare: () => controller.start('compare'),
-      crossover: () => controller.crossover(),
+      run: () => act(() => controller.start('run')),
+      compare: () => act(() => controller.start('compare')),
+      crossover: () => act(() => controller.crossover()),
       results: () => controller.results.map(({ trace, ...r }) => r),
       traces: () => controller.results.map((r) => r.trace),
-      shown: () => picked ?? controller.results[controller.results.length - 1] ?? null,
+      shown: () => report?.shown() ?? controller.results[controller.results.length - 1] ?? null,
       /** How busy the machine was in the last run: its slowest noise probe, as a share of the calibrated speed. */
       probe: () => controller.probe,
       /** The kernel's calibrated speed (0 until the calibration after load is done). */
@@ -368,6 +242,16 @@ async function main() {
   for (const id of ['run', 'compare', 'sweep', 'share', 'embed']) button(id).disabled = false;
   setState('ready');
   status('Ready. Choose a scenario and press Run.');
+  markReady();
+  // The kernel is calibrated once the page has painted (engine.js); runs wait for it. Then
+  // the scenario's spare workers and thread pool start: before, they would compete with the
+  // calibration for the cores.
+  engine().then((core) => {
+    itersPerMs = core.itersPerMs;
+    $('machine').textContent = `This machine: ${caps.cores} logical cores.`;
+    isReady = true;
+    prepare(controller.query(), parse(controller.query()));
+  });
   if (embedded) {
     startEmbed({
       form,
@@ -382,9 +266,9 @@ async function main() {
       status('');
       showError(`Nothing ran. Fix the scenario first: ${fromUrl.errors.map((e) => e.message).join(' ')}${fromUrl.more ? ` And ${fromUrl.more} more.` : ''}`);
     } else if (initial.get('crossover') === '1' && initial.get('compare') !== '1') {
-      controller.crossover();
+      act(() => controller.crossover());
     } else {
-      controller.start(initial.get('compare') === '1' ? 'compare' : 'run');
+      act(() => controller.start(initial.get('compare') === '1' ? 'compare' : 'run'));
     }
   }
 }

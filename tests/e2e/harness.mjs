@@ -4,7 +4,7 @@
 // Every page opened through `open` records page errors, console errors and CSP violations;
 // `expectClean` fails the test on any of them.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,44 @@ export async function serve({ dir = 'www', port: asked, config = join(ROOT, 'ser
   };
 }
 
+/** What the playground's messages carry as `source` (www/embed.js). */
+export const SOURCE = 'concurrency-playground';
+
+/**
+ * A course page in `dir`/course, as an instructor's site would have it: no isolation headers
+ * of its own, it embeds whatever `?src=` names, sizes the iframe from the height messages
+ * and keeps every message it gets in `window.messages`; `window.send` posts to the frame.
+ * @param {string} dir
+ */
+export function writeCoursePage(dir) {
+  mkdirSync(join(dir, 'course'), { recursive: true });
+  cpSync(join(ROOT, 'www/favicon.ico'), join(dir, 'course/favicon.ico'));
+  writeFileSync(
+    join(dir, 'course/index.html'),
+    '<!doctype html><html><head><meta charset="utf-8"><title>A course page</title><script src="course.js" defer></script></head>' +
+      '<body><h1>Week 3: concurrency</h1><p>Try it:</p></body></html>',
+  );
+  writeFileSync(
+    join(dir, 'course/course.js'),
+    `const frame = document.createElement('iframe');
+frame.src = new URLSearchParams(location.search).get('src');
+frame.title = 'Concurrency Playground';
+frame.width = '100%';
+frame.height = '600';
+frame.allow = 'cross-origin-isolated';
+frame.style.border = '0';
+document.body.append(frame);
+window.messages = [];
+window.addEventListener('message', (event) => {
+  if (event.source !== frame.contentWindow || event.data?.source !== '${SOURCE}') return;
+  window.messages.push(event.data);
+  if (event.data.type === 'height') frame.height = String(event.data.height);
+});
+window.send = (message) => frame.contentWindow.postMessage(message, '*');
+`,
+  );
+}
+
 /**
  * A serve config that applies a `_headers` file the way Netlify and Cloudflare Pages do:
  * each path rule (`/*` = everything below) with the headers indented under it.
@@ -107,20 +145,43 @@ export function setUp(servers) {
   return env;
 }
 
+/** The flags Debian's Chromium needs as root in a container, and no traffic of its own. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
 /** Debian's Chromium, as root in a container needs it, with a fresh profile. */
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: CHROMIUM_ARGS,
   });
+}
+
+/**
+ * Every problem a Playwright page reports from now on: page errors, console errors, failed
+ * requests and HTTP errors.
+ * @param {import('playwright-core').Page} page
+ * @returns {string[]}
+ */
+export function recordProblems(page) {
+  /** @type {string[]} */
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  return problems;
 }
 
 /**
@@ -135,15 +196,7 @@ export async function open(browser, url, { width = 1440, height = 1000, serviceW
   const context = await browser.newContext({ viewport: { width, height }, serviceWorkers });
   if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
+  const problems = recordProblems(page);
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
       console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);

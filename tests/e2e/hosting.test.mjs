@@ -6,37 +6,16 @@
 // Ports 8320-8329 only, one server each. `npm test` builds dist/ before these run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT, serve, launch, open, expectClean, waitForEnd, rows } from './harness.mjs';
+import { ROOT, SOURCE, serve, launch, open, expectClean, waitForEnd, rows, headersConfig, writeCoursePage } from './harness.mjs';
 
 const DIST = join(ROOT, 'dist');
 /** A static host that sends nothing special: no COOP, COEP, CORP or CSP (GitHub Pages). */
 const PLAIN = { cleanUrls: false, rewrites: [{ source: '/', destination: '/index.html' }] };
-const SOURCE = 'concurrency-playground';
 
-/**
- * A serve config that applies a `_headers` file the way Netlify and Cloudflare Pages do:
- * each path rule (`/*` = everything below) with the headers indented under it.
- * @param {string} file
- */
-function headersConfig(file) {
-  const headers = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim() || line.startsWith('#')) continue;
-    if (!/^\s/.test(line)) {
-      // serve matches globs against the file's path: "/a/*" covers all of a/, so "a/**".
-      headers.push({ source: line.trim().replace(/^\//, '').replace(/\*$/, '**'), headers: [] });
-    } else {
-      const [, key, value] = /^\s+([^:]+):\s*(.*)$/.exec(line) ?? [];
-      assert.ok(key && headers.length, `a malformed _headers line: ${line}`);
-      headers.at(-1).headers.push({ key, value });
-    }
-  }
-  return { ...PLAIN, headers };
-}
 
 /**
  * Go to `url` counting the main frame's navigations (the one reload coi.js may make is one).
@@ -74,34 +53,7 @@ let browser, tmp, plain, headed, strict, parent, sub, subHeaded;
 before(async () => {
   assert.ok(existsSync(join(DIST, 'index.html')), 'dist/ is missing: run `npm run dist` (npm test does)');
   tmp = mkdtempSync(join(tmpdir(), 'playground-hosting-'));
-  // A course page: no isolation headers of its own, embeds whatever ?src= names, sizes the
-  // iframe from the height messages and keeps every message it gets, for the tests.
-  mkdirSync(join(tmp, 'course'));
-  cpSync(join(DIST, 'favicon.ico'), join(tmp, 'course/favicon.ico'));
-  writeFileSync(
-    join(tmp, 'course/index.html'),
-    '<!doctype html><html><head><meta charset="utf-8"><title>A course page</title><script src="course.js" defer></script></head>' +
-      '<body><h1>Week 3: concurrency</h1><p>Try it:</p></body></html>',
-  );
-  writeFileSync(
-    join(tmp, 'course/course.js'),
-    `const frame = document.createElement('iframe');
-frame.src = new URLSearchParams(location.search).get('src');
-frame.title = 'Concurrency Playground';
-frame.width = '100%';
-frame.height = '600';
-frame.allow = 'cross-origin-isolated';
-frame.style.border = '0';
-document.body.append(frame);
-window.messages = [];
-window.addEventListener('message', (event) => {
-  if (event.source !== frame.contentWindow || event.data?.source !== '${SOURCE}') return;
-  window.messages.push(event.data);
-  if (event.data.type === 'height') frame.height = String(event.data.height);
-});
-window.send = (message) => frame.contentWindow.postMessage(message, '*');
-`,
-  );
+  writeCoursePage(tmp);
   // dist/ in a folder of a bigger site, as a course server would hold it.
   cpSync(DIST, join(tmp, 'site/course/playground'), { recursive: true });
   cpSync(join(DIST, 'favicon.ico'), join(tmp, 'site/favicon.ico'));

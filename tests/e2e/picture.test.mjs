@@ -1,23 +1,15 @@
 // One picture per run: every model of a round on one time scale with its words, a threading
 // run drawn while it runs with its GIL lane, and what 10,000 tasks would take one after
 // another.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, open, expectClean, waitForEnd } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd } from './harness.mjs';
 
-let server, browser;
-before(async () => {
-  server = await serve({ port: 8316 });
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = setUp({ server: { port: 8316 } });
 
 /** Threads draw live: spans and the GIL lane reach the picture while the run goes on. */
 test('a threading run draws its spans and its GIL lane while it runs', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=threading&workload=cpu&tasks=4&cpu_ms=400&threads=4&gil=on&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=threading&workload=cpu&tasks=4&cpu_ms=400&threads=4&gil=on&run=1`);
   const seen = await page.waitForFunction(
     () => {
       const live = document.querySelector('.picture-item.live');
@@ -54,7 +46,7 @@ test('a threading run draws its spans and its GIL lane while it runs', async () 
 
 /** Every model of the run on the same scale, each with the guides' claim, the measurement and why. */
 test('the picture puts every model on one time scale with its words', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?models=sequential,asyncio,threading&workload=io&tasks=4&io_ms=100&threads=4&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=sequential,asyncio,threading&workload=io&tasks=4&io_ms=100&threads=4&run=1`);
   assert.equal(await waitForEnd(page), 'done');
   const figures = await page.$$eval('.picture-item', (items) =>
     items.map((f) => ({
@@ -85,7 +77,7 @@ test('the picture puts every model on one time scale with its words', async () =
 
 /** 10,000 asyncio tasks and no sequential run: the page says what one after another would take. */
 test('10,000 connections: what one after another would take', async () => {
-  const { page, problems, context } = await open(browser, `${server.url}?workload=io&tasks=10000&io_ms=200&models=asyncio&run=1`);
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?workload=io&tasks=10000&io_ms=200&models=asyncio&run=1`);
   assert.equal(await waitForEnd(page), 'done');
   assert.match(await page.locator('.picture-item .picture-caption').textContent(), /One after another, these 10,000 tasks would take about 2,000 s/);
   expectClean(problems);

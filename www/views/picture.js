@@ -8,7 +8,7 @@
 import { Timeline, STATE_LABELS } from './timeline/index.js';
 import { Scene, lanesScene, axisScene } from './timeline/scene.js';
 import { layout, AXIS_H, PAD } from './timeline/layout.js';
-import { paint, sceneToSVG } from './timeline/paint.js';
+import { sceneToPNG, sceneToSVG } from './timeline/paint.js';
 import { VARIANT_NAMES, WORKLOAD_NAMES, formatMs, formatSpeedup } from './format.js';
 import { el } from './dom.js';
 
@@ -237,19 +237,7 @@ export class RunPicture {
     if (!tl) return Promise.reject(new Error('no picture yet'));
     const { colors, font } = tl.themeColors();
     const sc = this.scene(this.width());
-    const canvas = document.createElement('canvas');
-    const scale = 2;
-    canvas.width = Math.round(sc.width * scale);
-    canvas.height = Math.round(sc.height * scale);
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return Promise.reject(new Error('no 2D canvas context'));
-    ctx.setTransform(scale, 0, 0, scale, 0, 0);
-    ctx.fillStyle = colors.bg;
-    ctx.fillRect(0, 0, sc.width, sc.height);
-    paint(ctx, sc, colors, font);
-    return new Promise((resolve, reject) =>
-      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'),
-    );
+    return sceneToPNG(sc, colors, font);
   }
 
   /** @private */

@@ -9,7 +9,7 @@
 
 import { layout, labelWidth, AXIS_H, PAD } from './layout.js';
 import { Scene, lanesScene, axisScene } from './scene.js';
-import { paint, sceneToSVG, theme } from './paint.js';
+import { paint, sceneToPNG, sceneToSVG, theme } from './paint.js';
 import { STATE_LABELS, MOVE_KEYS, describe, focusBox, hitTest, move } from './interact.js';
 import { formatCount, formatMs, formatTick } from '../format.js';
 import { el } from '../dom.js';
@@ -523,18 +523,6 @@ export class Timeline {
   toPNG() {
     const { colors, font } = this.theme();
     const sc = this.exportScene(Math.max(480, this.exportWidth()));
-    const canvas = document.createElement('canvas');
-    const scale = 2;
-    canvas.width = Math.round(sc.width * scale);
-    canvas.height = Math.round(sc.height * scale);
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return Promise.reject(new Error('no 2D canvas context'));
-    ctx.setTransform(scale, 0, 0, scale, 0, 0);
-    ctx.fillStyle = colors.bg;
-    ctx.fillRect(0, 0, sc.width, sc.height);
-    paint(ctx, sc, colors, font);
-    return new Promise((resolve, reject) =>
-      canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'),
-    );
+    return sceneToPNG(sc, colors, font);
   }
 }

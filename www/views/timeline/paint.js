@@ -92,6 +92,27 @@ function xml(s) {
 const n2 = (v) => String(Math.round(v * 100) / 100);
 
 /**
+ * A scene as a PNG, at twice the CSS resolution for crisp text.
+ * @param {Scene} sc @param {Record<string, string>} colors @param {string} font
+ * @returns {Promise<Blob>}
+ */
+export function sceneToPNG(sc, colors, font) {
+  const canvas = document.createElement('canvas');
+  const scale = 2;
+  canvas.width = Math.round(sc.width * scale);
+  canvas.height = Math.round(sc.height * scale);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return Promise.reject(new Error('no 2D canvas context'));
+  ctx.setTransform(scale, 0, 0, scale, 0, 0);
+  ctx.fillStyle = colors.bg;
+  ctx.fillRect(0, 0, sc.width, sc.height);
+  paint(ctx, sc, colors, font);
+  return new Promise((resolve, reject) =>
+    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the canvas could not be encoded as PNG'))), 'image/png'),
+  );
+}
+
+/**
  * A standalone SVG document of a scene.
  * @param {Scene} sc
  * @param {Record<string, string>} colors
