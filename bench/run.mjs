@@ -221,7 +221,7 @@ try {
     const label = { chromium: `Chromium ${version}`, firefox: `Firefox ESR ${version}`, webkit: `WebKitGTK ${version}` }[engine] ?? engine;
     say(`${label}: launched in ${browser.startupMs} ms`);
     /** @type {any} */
-    const b = { label, version: browser.version, how: engine === 'webkit' ? 'JSC_useSharedArrayBuffer=true, as Safari has it on isolated pages' : '', loads: [], compare: {}, gilOff: {}, pool8: [] };
+    const b = { label, version: browser.version, how: engine === 'webkit' ? 'JSC_useSharedArrayBuffer=true, as Safari has it on isolated pages' : '', loads: [], calibrated: [], compare: {}, gilOff: {}, pool8: [] };
     browsers[engine] = b;
     const base = server.url;
     try {
@@ -229,6 +229,7 @@ try {
       for (let i = 0; i <= REPS; i++) {
         const l = await measured(`${engine} page load ${i + 1}`, () => loadToReady(browser, base));
         b.loads.push(l?.readyMs ?? NaN);
+        b.calibrated.push(l?.calibratedMs ?? NaN);
         problems.push(...(l?.problems ?? []).map((/** @type {string} */ p) => `${engine}: ${p}`));
       }
       await settle(`${engine} costs`);
