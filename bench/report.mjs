@@ -3,6 +3,7 @@
 // engine beside CPython (and native Rust where it has a counterpart), each target with its
 // figure and met / not met per engine, and the cells where an engine lands on the other side
 // of 1x from CPython.
+import { SLOW_CONTEXT } from '../www/views/verdicts.js';
 import { stats, range, num, table, median } from './stats.mjs';
 
 /** @typedef {import('./stats.mjs').Stats} Stats */
@@ -319,7 +320,7 @@ export function buildReport(raw) {
     '',
     '## 2. Kernel speed per context',
     '',
-    `The CPU work of every context is sized by one calibration on the page. Each row's \`speedRatio\` says how fast the slowest lane of that context really computed, over that calibration (1x: as calibrated; the page calls a context below 0.85x slowed by other work). Native kernel: ${range(nativeKernel, { digits: 0 })} iterations/ms; CPython's: ${range(pyKernel, { digits: 0 })}.`,
+    `The CPU work of every context is sized by one calibration on the page. Each row's \`speedRatio\` says how fast the slowest lane of that context really computed, over that calibration (1x: as calibrated; the page calls a context below ${SLOW_CONTEXT}x slowed by other work). Native kernel: ${range(nativeKernel, { digits: 0 })} iterations/ms; CPython's: ${range(pyKernel, { digits: 0 })}.`,
     '',
     s2,
     '',
