@@ -18,6 +18,7 @@ import { setState, status, showError, showNotices } from './page/status.js';
 import { liveWorkers } from './runners/registry.js';
 import { ScenarioForm } from './views/form.js';
 import { messageLog, postToParent, startEmbed } from './embed.js';
+import { wireSharing } from './page/share.js';
 
 /** @typedef {import('./shared/types.js').Result} Result */
 
@@ -29,11 +30,11 @@ const PAGE_PARAMS = ['embed'];
 
 /**
  * The parts a first paint does not need: what a run shows (page/report.js and its views),
- * the Python panel and sharing. Loaded in idle time once the page is ready; a run that
+ * and the Python panel. Loaded in idle time once the page is ready; a run that
  * starts before they are there waits for them.
  */
 function loadLater() {
-  return Promise.all([import('./page/report.js'), import('./page/python-panel.js'), import('./page/share.js')]).then(([report, python, share]) => ({ ...report, ...python, ...share }));
+  return Promise.all([import('./page/report.js'), import('./page/python-panel.js')]).then(([report, python]) => ({ ...report, ...python }));
 }
 
 /** Once the page is idle (or at the latest after `ms`). @param {number} ms */
@@ -87,7 +88,6 @@ async function main() {
     .then((m) => {
       report = new m.Report({ caps, schema: s, runs: controller });
       python = new m.PythonPanel({ tabs: $('python-tabs'), code: $('python-code'), how: $('python-how'), box: $('python-code-box'), expand: button('expand-python') });
-      m.wireSharing({ results: () => controller.results, params: () => report?.last?.params ?? null, timeline: report.picture });
       const query = controller.query();
       void python.show(query, parse(query).params);
       m.preload();
@@ -129,7 +129,8 @@ async function main() {
         button('stop').disabled = true;
       }
     },
-    // Runs start only once the report is there (`act`).
+    // Every run waits for the report first (`viewsLoaded`).
+    viewsLoaded: later,
     views: {
       reset: (action, parsed, plan) => report?.reset(action, parsed, plan),
       live: (trace, step) => report?.live(trace, step),
@@ -152,16 +153,6 @@ async function main() {
       postToParent('results', { query, results: results.map(({ trace, ...r }) => r) });
     },
   });
-
-  /**
-   * Do `what` once what a run shows is loaded: at once, unless the page was asked within
-   * its first moments.
-   * @param {() => unknown} what
-   */
-  const act = (what) => {
-    if (report) what();
-    else void later.then(() => what());
-  };
 
   /** Validate, show the freeze note and refresh the script; the URL is left as it is. */
   function refresh() {
@@ -196,28 +187,31 @@ async function main() {
     $('share-box').hidden = true;
   }
 
-  button('run').addEventListener('click', () => act(() => controller.start('run')));
+  button('run').addEventListener('click', () => controller.start('run'));
   // The matrix offers "Run again" where a verdict was inconclusive.
   $('matrix').addEventListener('click', (ev) => {
-    if (ev.target instanceof HTMLElement && ev.target.closest('[data-action=compare]')) act(() => controller.start('compare'));
+    if (ev.target instanceof HTMLElement && ev.target.closest('[data-action=compare]')) controller.start('compare');
   });
-  button('compare').addEventListener('click', () => act(() => controller.start('compare')));
+  button('compare').addEventListener('click', () => controller.start('compare'));
   button('stop').addEventListener('click', () => controller.stop());
   button('sweep').addEventListener('click', () => {
     const select = /** @type {HTMLSelectElement | null} */ (document.getElementById('sweep-workload'));
     // One more kind of sweep: the share of computing, from all waiting to all computing.
-    if (select?.value === 'crossover') act(() => controller.crossover());
-    else act(() => controller.sweep(select?.value ?? 'cpu'));
+    if (select?.value === 'crossover') controller.crossover();
+    else controller.sweep(select?.value ?? 'cpu');
   });
+
+  // The exports are enabled once there are results, so the report is there by then.
+  wireSharing({ results: () => controller.results, params: () => report?.last?.params ?? null, timeline: () => report?.picture ?? null });
 
   // Tests and course pages drive the page through this, and through data-state.
   Object.assign(window, {
     playground: {
       liveWorkers,
       stop: () => controller.stop(),
-      run: () => act(() => controller.start('run')),
-      compare: () => act(() => controller.start('compare')),
-      crossover: () => act(() => controller.crossover()),
+      run: () => controller.start('run'),
+      compare: () => controller.start('compare'),
+      crossover: () => controller.crossover(),
       results: () => controller.results.map(({ trace, ...r }) => r),
       traces: () => controller.results.map((r) => r.trace),
       shown: () => report?.shown() ?? controller.results[controller.results.length - 1] ?? null,
@@ -266,9 +260,9 @@ async function main() {
       status('');
       showError(`Nothing ran. Fix the scenario first: ${fromUrl.errors.map((e) => e.message).join(' ')}${fromUrl.more ? ` And ${fromUrl.more} more.` : ''}`);
     } else if (initial.get('crossover') === '1' && initial.get('compare') !== '1') {
-      act(() => controller.crossover());
+      controller.crossover();
     } else {
-      act(() => controller.start(initial.get('compare') === '1' ? 'compare' : 'run'));
+      controller.start(initial.get('compare') === '1' ? 'compare' : 'run');
     }
   }
 }

@@ -185,7 +185,7 @@ test('an unknown model stays in the form, named, and blocks the run', async () =
 test('a lab with Compare all is named as not used', async () => {
   const { page, problems, context } = await open(env.browser, `${env.server.url}?compare=1&lab=race&tasks=2&io_ms=20&cpu_ms=20&processes=2&repeat=1&run=1`);
   assert.equal(await waitForEnd(page, 90_000), 'done');
-  assert.match(await page.locator('#notice').textContent(), /lab is not used: Compare all runs every model, without a lab/);
+  assert.match(await page.locator('#notice').textContent(), /lab is not used: Compare all runs the models, without a lab/);
   expectClean(problems);
   await context.close();
 });

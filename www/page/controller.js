@@ -7,7 +7,7 @@
  */
 import { core, engine } from '../engine.js';
 import { parse, toQuery, errorText } from '../params.js';
-import { runPlan, stopEverything } from '../runners/index.js';
+import { abortable, runPlan, stopEverything } from '../runners/index.js';
 import { busyWorkers } from '../runners/registry.js';
 import { isStopped, errorMessage, stopped } from '../shared/protocol.js';
 import { setState, status, showError, showNotices, progress, showProgress } from './status.js';
@@ -45,6 +45,8 @@ export class Controller {
    * @param {Views} o.views
    * @param {(busy: boolean) => void} o.setBusy the run buttons
    * @param {(results: Result[], query: string) => void} [o.onDone]
+   * @param {Promise<unknown>} [o.viewsLoaded] what every run waits for first (the views,
+   *   loaded in idle time after the page is ready); a Stop meanwhile ends the run
    */
   constructor(o) {
     this.o = o;
@@ -119,6 +121,7 @@ export class Controller {
     const controller = new AbortController();
     this.running = controller;
     try {
+      if (this.o.viewsLoaded) await abortable(this.o.viewsLoaded, controller.signal);
       await body(controller.signal);
     } catch (e) {
       if (isStopped(e)) {

@@ -47,7 +47,7 @@ async function share(text, label) {
  * @param {object} o
  * @param {() => import('../shared/types.js').Result[]} o.results every round of the last run
  * @param {() => unknown} o.params the last run's scenario
- * @param {{toPNG: () => Promise<Blob>, toSVG: () => string}} o.timeline
+ * @param {() => {toPNG: () => Promise<Blob>, toSVG: () => string} | null} o.timeline the picture, once there is one
  */
 export function wireSharing({ results, params, timeline }) {
   const on = (/** @type {string} */ id, /** @type {() => void} */ f) => $(id).addEventListener('click', f);
@@ -75,6 +75,12 @@ export function wireSharing({ results, params, timeline }) {
     const { chromeTrace } = await import('../views/chrome-trace.js');
     download(JSON.stringify(chromeTrace(results())), 'playground-trace.json', 'application/json');
   });
-  on('export-png', async () => download(await timeline.toPNG(), 'playground-timeline.png', 'image/png'));
-  on('export-svg', () => download(timeline.toSVG(), 'playground-timeline.svg', 'image/svg+xml'));
+  on('export-png', async () => {
+    const t = timeline();
+    if (t) download(await t.toPNG(), 'playground-timeline.png', 'image/png');
+  });
+  on('export-svg', () => {
+    const t = timeline();
+    if (t) download(t.toSVG(), 'playground-timeline.svg', 'image/svg+xml');
+  });
 }

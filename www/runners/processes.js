@@ -129,7 +129,9 @@ export function stopSpares() {
  */
 export function startProcess(role, module, warmUpMs, signal) {
   const spawnedAt = performance.timeOrigin + performance.now();
-  const from = spares.shift();
+  // A spare that a fault's stop terminated since is no worker any more: skip it.
+  let from = spares.shift();
+  while (from && !isLive(from.worker)) from = spares.shift();
   const worker = from?.worker ?? startWorker(PROCESS_URL, role);
   if (from) renameWorker(worker, role);
   const ready = waitFor(worker, MSG.processReady, { signal }).catch((e) => {
