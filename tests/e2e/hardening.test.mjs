@@ -403,7 +403,8 @@ async function junkReplies(page, url, prefix) {
       ];
       const worker = new Worker(url, { type: 'module' });
       const replies = [];
-      worker.addEventListener('message', (ev) => replies.push(ev.data));
+      // A process says once, unasked, that its script is loaded: not a reply to the junk.
+      worker.addEventListener('message', (ev) => ev.data?.type !== 'playground:process:loaded' && replies.push(ev.data));
       let crashed = '';
       worker.addEventListener('error', (ev) => (crashed = ev.message || 'error event'));
       for (const j of junk) worker.postMessage(j);

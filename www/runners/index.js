@@ -182,6 +182,9 @@ export async function runPlan(plan, base, hooks) {
       processes: plan.processes,
       round: step.round,
     };
+    // The step's figure is drawn now, empty, before its lag meter starts: making a figure
+    // costs a moment of the page's thread, which no model should be charged as lag.
+    base.onTrace({ origin_ms: performance.timeOrigin + performance.now(), wall_ms: 0, lanes: [], spans: [] }, step);
     /** @type {Result[]} */
     let rows;
     try {
