@@ -37,6 +37,7 @@ struct SchemaView {
     params: Vec<SpecView>,
     limits: params::Limits,
     models: &'static [&'static str],
+    page_loop_models: Vec<&'static str>,
     workloads: &'static [&'static str],
     labs: &'static [&'static str],
     states: &'static [&'static str],
@@ -49,7 +50,7 @@ struct SchemaView {
 
 /// Everything the page needs of the schema, from the one place it is defined: each
 /// parameter (name, label, unit, help, kind, group, range, default), the limits, the names
-/// of the models, workloads, labs and span states, and the labels of the lag lane and the
+/// of the models (and of those that run on the page's own loop), workloads, labs and span states, and the labels of the lag lane and the
 /// GIL lane with the states of their spans.
 #[wasm_bindgen]
 pub fn schema() -> Result<JsValue, JsError> {
@@ -65,6 +66,11 @@ pub fn schema() -> Result<JsValue, JsError> {
         params,
         limits: LIMITS,
         models: Model::NAMES,
+        page_loop_models: Model::ALL
+            .iter()
+            .filter(|m| m.on_page_loop())
+            .map(|m| m.name())
+            .collect(),
         workloads: Workload::NAMES,
         labs: Lab::NAMES,
         states: State::NAMES,

@@ -24,13 +24,15 @@ import { WORKLOAD_NAMES, formatMs, formatSpeedup } from '../views/format.js';
 
 const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ ($(id));
+/** The least time between two redraws of a run in progress, ms. */
+const LIVE_MS = 200;
 const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 export class Report {
   /**
    * @param {object} o
    * @param {{cores: number, threads: boolean}} o.caps
-   * @param {{states: string[], models: string[], workloads: string[], lagLane: string, lagState: string, gilLane: string, gilState: string}} o.schema
+   * @param {{states: string[], models: string[], pageLoopModels: string[], workloads: string[], lagLane: string, lagState: string, gilLane: string, gilState: string}} o.schema
    * @param {{results: Result[], probe: number, query: () => string}} o.runs the controller: its rows, its noise probe, its scenario
    */
   constructor(o) {
@@ -45,6 +47,9 @@ export class Report {
     this.picked = null;
     /** @type {{trace: Trace, step: Step} | null} the step running now */
     this.running = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} a live redraw to come */
+    this.liveDraw = undefined;
+    this.lastLiveDraw = -Infinity;
   }
 
   /** The row the picture shows. */
@@ -174,6 +179,7 @@ export class Report {
     const models = new Set((plan?.steps ?? []).map((st) => st.model));
     this.last = { action, params: parsed.params, rounds: plan?.rounds ?? 1, models };
     this.picked = null;
+    clearTimeout(this.liveDraw);
     this.running = null;
     $('results-announce').textContent = '';
     this.refreshResults([]);
@@ -192,10 +198,30 @@ export class Report {
     }
   }
 
-  /** A trace in progress; `step` when a new step began. @param {Trace} trace @param {Step} [step] */
+  /**
+   * A trace in progress; `step` when a new step began. A new step is drawn at once (its
+   * figure is made before its lag meter starts); its updates at most every `LIVE_MS`, the
+   * last of a burst (two tasks ending together) drawn once: on a small machine each redraw
+   * of a figure costs the page's thread 10-35 ms, which the run's lag meter counts.
+   * @param {Trace} trace @param {Step} [step]
+   */
   live(trace, step) {
+    const fresh = !!step && step !== this.running?.step;
     this.running = step ? { trace, step } : this.running && { ...this.running, trace };
-    this.drawPicture();
+    clearTimeout(this.liveDraw);
+    // A model on the page's own loop is drawn when it ends: a redraw meanwhile would hold
+    // the very loop whose lag the run measures.
+    if (!fresh && this.running && this.o.schema.pageLoopModels.includes(this.running.step.model)) return;
+    const wait = fresh ? 0 : this.lastLiveDraw + LIVE_MS - performance.now();
+    if (wait <= 0) return this.drawLive();
+    this.liveDraw = setTimeout(() => this.drawLive(), wait);
+  }
+
+  /** @private */
+  drawLive() {
+    this.liveDraw = undefined;
+    this.lastLiveDraw = performance.now();
+    if (this.running) this.drawPicture();
   }
 
   /** How busy the machine was changed the verdicts. */
@@ -205,6 +231,7 @@ export class Report {
 
   /** A row came in. @param {Result[]} results @param {Result} r */
   result(results, r) {
+    clearTimeout(this.liveDraw);
     this.running = null;
     this.refreshResults(results);
     this.drawPicture();
