@@ -54,18 +54,12 @@ impl Kernel {
     /// Measure this machine: the best of several timed rounds after a warm-up, so a JIT
     /// that tiers up (WebAssembly starts in a baseline compiler) does not skew the figure.
     pub fn calibrate(clock: &dyn Clock) -> Kernel {
-        Kernel::calibrate_rounds(clock, 8.0, 6)
-    }
-
-    /// As `calibrate`, with rounds of at least `round_ms` and `rounds` of them: shorter
-    /// rounds are quicker and less often interrupted, longer ones time more precisely.
-    pub fn calibrate_rounds(clock: &dyn Clock, round_ms: f64, rounds: u32) -> Kernel {
         // Grow a round until it lasts long enough to time well (and the JIT has tiered up).
         let mut iters: u64 = CHUNK_ITERS;
-        while timed(clock, iters) < round_ms && iters < (1 << 40) {
+        while timed(clock, iters) < 8.0 && iters < (1 << 40) {
             iters *= 2;
         }
-        let best = (0..rounds.max(1))
+        let best = (0..6)
             .map(|_| iters as f64 / timed(clock, iters).max(1e-3))
             .fold(0.0, f64::max);
         Kernel { iters_per_ms: best }

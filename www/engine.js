@@ -49,7 +49,7 @@ const CALIBRATION_CALLS = 3;
  * engine has optimised the kernel runs the optimised code, after the load's own work
  * (module compiles on other threads, first layout) has settled. Calibrated during that
  * work, the figure came out up to 20% low on a 2-core machine, and "200 ms" of work then
- * took 166 ms; calibrated in short rounds (3 ms), it came out about 5% high, and every
+ * took 166 ms; calibrated in rounds of 3 ms, it came out about 5% high, and every
  * context then seemed to compute at 80-90% of its speed. The page is ready before this
  * ends (main.js); a run waits for it.
  */

@@ -19,6 +19,7 @@ import { liveWorkers } from './runners/registry.js';
 import { ScenarioForm } from './views/form.js';
 import { messageLog, postToParent, startEmbed } from './embed.js';
 import { wireSharing } from './page/share.js';
+import { whenIdle } from './shared/idle.js';
 
 /** @typedef {import('./shared/types.js').Result} Result */
 
@@ -37,13 +38,6 @@ function loadLater() {
   return Promise.all([import('./page/report.js'), import('./page/python-panel.js')]).then(([report, python]) => ({ ...report, ...python }));
 }
 
-/** Once the page is idle (or at the latest after `ms`). @param {number} ms */
-const idle = (ms) =>
-  new Promise((resolve) => {
-    const w = /** @type {any} */ (window);
-    if (w.requestIdleCallback) w.requestIdleCallback(resolve, { timeout: ms });
-    else setTimeout(resolve, 0);
-  });
 
 async function main() {
   performance.mark('playground:main');
@@ -83,7 +77,7 @@ async function main() {
   let markReady = () => {};
   /** The parts loaded later, in idle time after ready. */
   const later = new Promise((resolve) => (markReady = () => resolve(undefined)))
-    .then(() => idle(200))
+    .then(() => new Promise((resolve) => whenIdle(() => resolve(undefined), 200)))
     .then(loadLater)
     .then((m) => {
       report = new m.Report({ caps, schema: s, runs: controller });

@@ -105,16 +105,10 @@ pub(crate) fn kernel(iters_per_ms: f64) -> Result<Kernel, JsError> {
     Kernel::new(iters_per_ms).map_err(|e| JsError::new(&e))
 }
 
-/// Measure this machine's kernel speed: iterations per millisecond. By default rounds of
-/// at least 8 ms, six of them; the page's first calibration asks for fewer, shorter rounds.
+/// Measure this machine's kernel speed: iterations per millisecond.
 #[wasm_bindgen]
-pub fn calibrate(round_ms: Option<f64>, rounds: Option<u32>) -> f64 {
-    Kernel::calibrate_rounds(
-        &PerformanceClock,
-        round_ms.unwrap_or(8.0),
-        rounds.unwrap_or(6),
-    )
-    .iters_per_ms
+pub fn calibrate() -> f64 {
+    Kernel::calibrate(&PerformanceClock).iters_per_ms
 }
 
 /// Run the kernel in this context until it reaches its steady speed (at least `minMs`, at

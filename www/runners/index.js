@@ -10,6 +10,7 @@ import { core } from '../engine.js';
 import { parse } from '../params.js';
 import { Unavailable } from '../capabilities.js';
 import { stopped } from '../shared/protocol.js';
+import { nowMs } from '../shared/clock.js';
 import { stopAll as stopAllWorkers } from './registry.js';
 
 /** @typedef {import('../shared/types.js').Trace} Trace */
@@ -184,7 +185,7 @@ export async function runPlan(plan, base, hooks) {
     };
     // The step's figure is drawn now, empty, before its lag meter starts: making a figure
     // costs a moment of the page's thread, which no model should be charged as lag.
-    base.onTrace({ origin_ms: performance.timeOrigin + performance.now(), wall_ms: 0, lanes: [], spans: [] }, step);
+    base.onTrace({ origin_ms: nowMs(), wall_ms: 0, lanes: [], spans: [] }, step);
     /** @type {Result[]} */
     let rows;
     try {

@@ -13,6 +13,7 @@
  */
 import { MSG, waitFor, errorMessage } from '../shared/protocol.js';
 import { startWorker, stopWorker, renameWorker, isLive } from './registry.js';
+import { whenIdle } from '../shared/idle.js';
 
 const PROCESS_URL = new URL('../workers/process.js', import.meta.url);
 const WASM_URL = new URL('../pkg/plain/concurrency_playground_bg.wasm', import.meta.url);
@@ -74,17 +75,20 @@ function spare() {
   return { worker, loaded };
 }
 
+/** Forget the spares someone else terminated (a fault stops every worker): they are gone. */
+function forgetDeadSpares() {
+  const alive = spares.filter((s) => isLive(s.worker));
+  spares.splice(0, spares.length, ...alive);
+}
+
 /** Start missing spares, one per idle moment, so the page never stalls making them. */
 function refill() {
   clearTimeout(refilling);
   refilling = undefined;
-  // A spare someone else terminated (a fault: every worker goes) is gone.
-  const alive = spares.filter((s) => isLive(s.worker));
-  spares.splice(0, spares.length, ...alive);
+  forgetDeadSpares();
   if (spares.length >= wanted) return;
-  const idle = /** @type {any} */ (globalThis).requestIdleCallback ?? ((/** @type {() => void} */ f) => setTimeout(f, 50));
   refilling = setTimeout(() =>
-    idle(() => {
+    whenIdle(() => {
       if (spares.length < wanted) spares.push(spare());
       refill();
     }),
@@ -129,9 +133,8 @@ export function stopSpares() {
  */
 export function startProcess(role, module, warmUpMs, signal) {
   const spawnedAt = performance.timeOrigin + performance.now();
-  // A spare that a fault's stop terminated since is no worker any more: skip it.
-  let from = spares.shift();
-  while (from && !isLive(from.worker)) from = spares.shift();
+  forgetDeadSpares();
+  const from = spares.shift();
   const worker = from?.worker ?? startWorker(PROCESS_URL, role);
   if (from) renameWorker(worker, role);
   const ready = waitFor(worker, MSG.processReady, { signal }).catch((e) => {

@@ -12,6 +12,7 @@
  * 100 ms while the host is blocked, so a threading run draws as it goes like any other.
  */
 import { MSG, waitFor, errorMessage, stopped } from '../shared/protocol.js';
+import { whenIdle } from '../shared/idle.js';
 import { nowMs } from '../shared/clock.js';
 import { Unavailable, threadsFailed } from '../capabilities.js';
 import { startWorker, stopWorker, setBusy, isLive } from './registry.js';
@@ -139,10 +140,9 @@ let prestarting;
 export function prestart(threads, query) {
   clearTimeout(prestarting);
   if (hosts.has(threads)) return;
-  const idle = /** @type {any} */ (globalThis).requestIdleCallback ?? ((/** @type {() => void} */ f) => setTimeout(f, 50));
   prestarting = setTimeout(
     () =>
-      idle(() => {
+      whenIdle(() => {
         if (hosts.has(threads)) return;
         const { host: h } = host(threads, query);
         h.ahead = true;
