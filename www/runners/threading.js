@@ -131,6 +131,8 @@ function host(threads, query) {
 const PRESTART_AFTER_MS = 400;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let prestarting;
+/** Which start ahead is still wanted: a newer one, or a stop, makes the one pending stale. */
+let prestartWanted = 0;
 
 /**
  * Start the pool of `threads` threads for `query` ahead of its first run, once the page is
@@ -139,11 +141,12 @@ let prestarting;
  */
 export function prestart(threads, query) {
   clearTimeout(prestarting);
+  const wanted = ++prestartWanted;
   if (hosts.has(threads)) return;
   prestarting = setTimeout(
     () =>
       whenIdle(() => {
-        if (hosts.has(threads)) return;
+        if (wanted !== prestartWanted || hosts.has(threads)) return;
         const { host: h } = host(threads, query);
         h.ahead = true;
         // A browser that cannot run threads says so when a run asks; nothing to do now.
@@ -166,6 +169,10 @@ function drop(threads, h = hosts.get(threads)) {
 
 /** Terminate every host (a fault: a host blocked in a hung pool is useless). */
 export function stop() {
+  // A pool about to be started ahead is not wanted either: after a fault, nothing starts
+  // until the next run or edit asks.
+  clearTimeout(prestarting);
+  prestartWanted += 1;
   for (const size of [...hosts.keys()]) drop(size);
 }
 
