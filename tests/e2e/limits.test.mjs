@@ -82,8 +82,9 @@ for (const [name, query, afterMs] of [
     await page.waitForTimeout(150);
     const share = await cpuShare(1000);
     figures[name] = { stopMs: Number(ms.toFixed(1)), cpuAfter: Number(share.toFixed(2)) };
-    // The figure to meet is 100 ms; the bound leaves room for a loaded machine.
-    assert.ok(ms < 300, `Stop took ${ms} ms`);
+    // The figure to meet is 100 ms (a pool that has not answered in 60 ms is terminated);
+    // the bound leaves room for a loaded machine.
+    assert.ok(ms < 150, `Stop took ${ms} ms`);
     assert.ok(share < 0.3, `the browser used ${(share * 100).toFixed(0)}% of a core in the second after Stop`);
     assert.deepEqual(await page.evaluate(async () => (await import('./runners/registry.js')).busyWorkers()), []);
     expectClean(problems);

@@ -44,8 +44,13 @@ const LIVE_EVERY_MS = 100;
 /** Hosts kept alive, by pool size; at most a few, since each holds `threads` workers. */
 const hosts = /** @type {Map<number, Host>} */ (new Map());
 const MAX_HOSTS = 2;
-/** How long a stopped host has to answer before it is terminated, ms. */
-const STOP_GRACE_MS = 300;
+/**
+ * How long a stopped host has to answer before it is terminated, ms. Stop must end a run
+ * within 100 ms; a pool with more threads than cores answers only once the OS has run each
+ * thread long enough to see the flag (64 threads on 2 cores: 20-200 ms), so past this it
+ * goes (its threads with it), and the next run starts a new pool and reports what that cost.
+ */
+const STOP_GRACE_MS = 60;
 let nextId = 1;
 
 /**

@@ -211,11 +211,11 @@ fn race(
         for thread in 0..threads {
             let (value, lock, start_line, spans) = (&value, &lock, &start_line, &spans);
             s.spawn(move |_| {
-                start_line.wait(clock);
+                start_line.wait(clock, cancel);
                 let began = clock.now_ms();
                 let mut me = Holder::new(gil);
                 if let Some(gil) = gil {
-                    start_line.wait_for_queue(gil, clock);
+                    start_line.wait_for_queue(gil, clock, cancel);
                 }
                 let withdraw = |me: &mut Holder<'_>| {
                     let balance = value.load(Ordering::Relaxed);
@@ -310,21 +310,27 @@ impl StartLine {
     }
 
     /// Holding `gil` for the first turn of the race, wait until every other racer is
-    /// queued for it (or give up). Later turns go on at once: by then some racers may have
-    /// finished, and the queue would never fill again.
-    fn wait_for_queue(&self, gil: &Gil<'_>, clock: &dyn Clock) {
+    /// queued for it (or give up, or Stop). Later turns go on at once: by then some racers
+    /// may have finished, and the queue would never fill again.
+    fn wait_for_queue(&self, gil: &Gil<'_>, clock: &dyn Clock, cancel: &Cancel) {
         if self.first_turn_taken.swap(true, Ordering::SeqCst) {
             return;
         }
-        while gil.waiting() + 1 < self.expected as usize && clock.now_ms() < self.give_up_ms {
+        while gil.waiting() + 1 < self.expected as usize
+            && clock.now_ms() < self.give_up_ms
+            && !cancel.is_set()
+        {
             std::thread::yield_now();
         }
     }
 
-    fn wait(&self, clock: &dyn Clock) {
+    /// Wait until every racer has arrived (or give up, or Stop: a racer that sees Stop here
+    /// must not hold the others, or the page, for the rest of the second).
+    fn wait(&self, clock: &dyn Clock, cancel: &Cancel) {
         self.arrived.fetch_add(1, Ordering::SeqCst);
         while self.arrived.load(Ordering::SeqCst) < self.expected
             && clock.now_ms() < self.give_up_ms
+            && !cancel.is_set()
         {
             std::hint::spin_loop();
         }
@@ -341,6 +347,21 @@ mod tests {
             .num_threads(threads)
             .build()
             .expect("a thread pool")
+    }
+
+    /// A racer waiting at the start line for racers that are not coming leaves at Stop,
+    /// not when the line gives up a second later.
+    #[test]
+    fn the_start_line_lets_go_at_stop() {
+        let cancel = Cancel::new();
+        cancel.set();
+        let waited = pool(2).install(|| {
+            let line = StartLine::new(2, &SystemClock);
+            let t0 = SystemClock.now_ms();
+            line.wait(&SystemClock, &cancel);
+            SystemClock.now_ms() - t0
+        });
+        assert!(waited < 500.0, "waited {waited} ms after Stop");
     }
 
     fn check_report(report: &RaceReport, threads: u32, increments: u32, withdrawals: u32) {
