@@ -12,7 +12,7 @@
  * loading, done ahead, as forkserver's imports are.
  */
 import { MSG, waitFor, errorMessage } from '../shared/protocol.js';
-import { startWorker, stopWorker, renameWorker, isLive } from './registry.js';
+import { startWorker, stopWorker, renameWorker, isLive, busyWorkers } from './registry.js';
 import { whenIdle } from '../shared/idle.js';
 
 const PROCESS_URL = new URL('../workers/process.js', import.meta.url);
@@ -81,17 +81,24 @@ function forgetDeadSpares() {
   spares.splice(0, spares.length, ...alive);
 }
 
-/** Start missing spares, one per idle moment, so the page never stalls making them. */
+/**
+ * Start missing spares, one per idle moment, so the page never stalls making them; none
+ * while a run's workers compute: loading a spare beside a Pool(8) on 2 cores took CPU from
+ * its processes and the page (walls 10-20% longer, the page's loop lag p99 doubled).
+ */
 function refill() {
   clearTimeout(refilling);
   refilling = undefined;
   forgetDeadSpares();
   if (spares.length >= wanted) return;
-  refilling = setTimeout(() =>
-    whenIdle(() => {
-      if (spares.length < wanted) spares.push(spare());
-      refill();
-    }),
+  refilling = setTimeout(
+    () =>
+      whenIdle(() => {
+        if (busyWorkers().length) return refill();
+        if (spares.length < wanted) spares.push(spare());
+        refill();
+      }),
+    busyWorkers().length ? 100 : 0,
   );
 }
 
