@@ -159,3 +159,29 @@ export async function coldPool(browser, base, query) {
     await page.close();
   }
 }
+
+/**
+ * A thread pool resized by an edit, as a learner does it: a run on 2 threads, the threads
+ * field changed to `to`, a pause of `pauseMs`, then Run. The page starts the new pool ahead
+ * in idle time once the edit rests; the row's note says whether its run waited for the pool
+ * to start (and how long) or found it started ahead (and what that took).
+ * @param {Browser} browser @param {string} base @param {number} to @param {number} pauseMs
+ */
+export async function resize(browser, base, to, pauseMs) {
+  const page = await browser.open(`${base}?models=threading&workload=cpu&tasks=4&cpu_ms=20&threads=2&gil=off`, SIZE);
+  try {
+    await ready(page);
+    await page.evaluate(() => void (/** @type {any} */ (window).playground.run()));
+    await runToEnd(page, 'threads, 2');
+    await page.fill('#p-threads', String(to));
+    await new Promise((r) => setTimeout(r, pauseMs));
+    await page.evaluate(() => void (/** @type {any} */ (window).playground.run()));
+    await runToEnd(page, `threads, ${to}`);
+    const row = await page.evaluate(() => /** @type {any} */ (window).playground.results()[0]);
+    const waited = /the pool took (\d+) ms to start/.exec(row.note ?? '');
+    const ahead = /started ahead, while the page was idle: it took (\d+) ms/.exec(row.note ?? '');
+    return { waitedMs: waited ? Number(waited[1]) : 0, aheadMs: ahead ? Number(ahead[1]) : null, label: row.label, note: row.note, problems: await page.problems() };
+  } finally {
+    await page.close();
+  }
+}

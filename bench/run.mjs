@@ -24,7 +24,7 @@ import { ROOT } from '../tests/e2e/harness.mjs';
 import { ENGINES, launch } from '../tests/e2e/engines.mjs';
 import { WEBKIT_SAB } from '../tests/e2e/engines-page.mjs';
 import { buildNative, nativeKernel, nativeRayon, writeScript, runPython, pythonVersion } from './native.mjs';
-import { serveWithHelper, autorun, loadToReady, pageCosts, coldPool } from './browser.mjs';
+import { serveWithHelper, autorun, loadToReady, pageCosts, coldPool, resize } from './browser.mjs';
 import { buildReport } from './report.mjs';
 import { combinedScripts, combinedRep, combinedReport } from './combined.mjs';
 import { busyFraction, cpuSnapshot, othersShare, median } from './stats.mjs';
@@ -45,6 +45,8 @@ const CORES = availableParallelism();
  */
 const WORKERS = [...new Set([2, CORES, TASKS])];
 const POOL_SIZES = [2, 8, 64];
+/** A pool resized by an edit: Run at once, and after a pause as long as a learner's, ms. */
+const RESIZE_PAUSES_MS = [0, 2000];
 const BENCH = join(ROOT, 'bench');
 const TMP = join(BENCH, 'tmp');
 
@@ -235,6 +237,12 @@ try {
       await settle(`${engine} costs`);
       say(`${label}: start-up costs, messages, the kernel`);
       b.costs = await measured(`${engine} costs`, () => pageCosts(browser, base, { poolSizes: POOL_SIZES, processStarts: 5, roundTrips: 200, transfers: 10 }));
+      say(`${label}: a thread pool resized from 2 to 8 threads, Run at once and after a pause`);
+      b.resize = {};
+      for (const pauseMs of RESIZE_PAUSES_MS) {
+        b.resize[pauseMs] = [];
+        for (let i = 0; i < REPS; i++) b.resize[pauseMs].push(await measured(`${engine} resize, ${pauseMs} ms pause`, () => resize(browser, base, 8, pauseMs)));
+      }
       for (const w of WORKERS) {
         await settle(`${engine} compare ${w}`);
         say(`${label}: Compare all, ${w} workers, ${REPS} rounds`);
@@ -255,7 +263,7 @@ try {
           combinedRuns.push(await combinedRep({ bin, scripts: combinedPy, browser, base, measured: (what, fn) => measured(`${what} ${rep + 1}`, fn) }));
         }
       }
-      for (const r of [b.costs, ...Object.values(b.compare), ...Object.values(b.gilOff), b.asyncio10k, ...b.pool8, ...combinedRuns.map((c) => c.page)]) {
+      for (const r of [b.costs, ...Object.values(b.compare), ...Object.values(b.gilOff), b.asyncio10k, ...b.pool8, ...Object.values(b.resize ?? {}).flat(), ...combinedRuns.map((c) => c.page)]) {
         problems.push(...(r?.problems ?? []).map((/** @type {string} */ p) => `${engine}: ${p}`));
       }
       const caps = b.compare[WORKERS[0]]?.caps;

@@ -228,6 +228,8 @@ export class Controller {
    * A stopped run ends only once no worker of it still runs: say so when it is true.
    */
   async settleAfterStop() {
+    // The spares the run used are not made again until the page asks: the machine stays quiet.
+    void import('../runners/processes.js').then(({ holdSpares }) => holdSpares());
     const deadline = performance.now() + 1000;
     while (busyWorkers().length && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const left = busyWorkers();

@@ -62,6 +62,8 @@ const spares = [];
 let wanted = 0;
 /** @type {ReturnType<typeof setTimeout> | undefined} */
 let refilling;
+/** Whether refilling waits for the page to ask again: after Stop the machine stays quiet. */
+let held = false;
 
 /** A new spare worker: its script and the glue load now, its instance is made later. */
 function spare() {
@@ -90,10 +92,11 @@ function refill() {
   clearTimeout(refilling);
   refilling = undefined;
   forgetDeadSpares();
-  if (spares.length >= wanted) return;
+  if (held || spares.length >= wanted) return;
   refilling = setTimeout(
     () =>
       whenIdle(() => {
+        if (held) return;
         if (busyWorkers().length) return refill();
         if (spares.length < wanted) spares.push(spare());
         refill();
@@ -109,11 +112,23 @@ function refill() {
  */
 export function keepSpares(n) {
   wanted = Math.max(0, n);
+  held = false;
   while (spares.length > wanted) {
     const s = /** @type {Spare} */ (spares.shift());
     stopWorker(s.worker);
   }
   refill();
+}
+
+/**
+ * After Stop: make no spares until the page asks again (an edit, the next run). Loading
+ * them would burn CPU in the seconds after Stop, and a run started then would be measured
+ * beside it.
+ */
+export function holdSpares() {
+  held = true;
+  clearTimeout(refilling);
+  refilling = undefined;
 }
 
 /** Terminate the spares (a fault: start clean); they come back in idle time. */
@@ -140,6 +155,7 @@ export function stopSpares() {
  */
 export function startProcess(role, module, warmUpMs, signal) {
   const spawnedAt = performance.timeOrigin + performance.now();
+  held = false;
   forgetDeadSpares();
   const from = spares.shift();
   const worker = from?.worker ?? startWorker(PROCESS_URL, role);
