@@ -173,7 +173,12 @@ export async function resize(browser, base, to, pauseMs) {
     await ready(page);
     await page.evaluate(() => void (/** @type {any} */ (window).playground.run()));
     await runToEnd(page, 'threads, 2');
-    await page.fill('#p-threads', String(to));
+    // The field may sit in a closed section of the form: set it as typing would.
+    await page.evaluate((/** @type {number} */ n) => {
+      const input = /** @type {HTMLInputElement} */ (document.getElementById('p-threads'));
+      input.value = String(n);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }, to);
     await new Promise((r) => setTimeout(r, pauseMs));
     await page.evaluate(() => void (/** @type {any} */ (window).playground.run()));
     await runToEnd(page, `threads, ${to}`);
