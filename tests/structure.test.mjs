@@ -167,3 +167,26 @@ test('the Rust schema knows every state the views have words for, and the other 
   const labelled = [...table.matchAll(/^\s{2}(\w+):/gm)].map((m) => m[1]);
   assert.deepEqual([...labelled].sort(), [...variants].sort());
 });
+
+/** The static imports of a JS module only (what must load before it runs), resolved from the repo root. */
+function staticImports(f) {
+  const found = [...read(f).matchAll(/^\s*(?:import|export)\s[^'"()]*?from\s*'([^']+)'|^\s*import\s*'([^']+)'/gm)];
+  return found.map((m) => m[1] ?? m[2]).filter((p) => p.startsWith('.')).map((p) => relative(ROOT, resolve(ROOT, dirname(f), p)));
+}
+
+test('the index preloads every module the page needs before main.js runs: none is found one level of imports at a time', () => {
+  const graph = new Set();
+  const walk = (f) => {
+    for (const g of staticImports(f)) {
+      if (!graph.has(g)) {
+        graph.add(g);
+        walk(g);
+      }
+    }
+  };
+  walk('www/main.js');
+  assert.ok(graph.has('www/engine.js'), [...graph].join(', '));
+  const preloaded = new Set([...read('www/index.html').matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) => `www/${m[1]}`));
+  assert.deepEqual([...graph].filter((f) => !preloaded.has(f)).sort(), [], 'imported before main.js runs, but not preloaded');
+  assert.deepEqual([...preloaded].filter((f) => !graph.has(f)).sort(), [], 'preloaded, but not imported before main.js runs');
+});
