@@ -33,11 +33,18 @@ const rustCode = (f) =>
     .filter((l) => !/^\s*\/\//.test(l))
     .join('\n');
 
-/** The relative imports of a JS module (static and dynamic), resolved from the repo root. */
-function imports(f) {
+/**
+ * The relative imports of a JS module, resolved from the repo root: its static imports (what
+ * must load before it runs) and, unless `staticOnly`, its dynamic and JSDoc type imports.
+ * @param {string} f @param {{staticOnly?: boolean}} [o]
+ */
+function imports(f, { staticOnly = false } = {}) {
   const text = read(f);
   const found = [...text.matchAll(/(?:import|export)\s[^'"]*?from\s*'([^']+)'|import\(\s*'([^']+)'\s*\)|@typedef \{import\('([^']+)'\)/g)];
-  return found.map((m) => m[1] ?? m[2] ?? m[3]).filter((p) => p.startsWith('.')).map((p) => relative(ROOT, resolve(ROOT, dirname(f), p)));
+  return found
+    .map((m) => m[1] ?? (staticOnly ? undefined : (m[2] ?? m[3])))
+    .filter((p) => p?.startsWith('.'))
+    .map((p) => relative(ROOT, resolve(ROOT, dirname(f), p)));
 }
 
 test('only the boundary touches JS values: no JsValue, wasm_bindgen or js_sys outside src/boundary', () => {
@@ -168,16 +175,11 @@ test('the Rust schema knows every state the views have words for, and the other 
   assert.deepEqual([...labelled].sort(), [...variants].sort());
 });
 
-/** The static imports of a JS module only (what must load before it runs), resolved from the repo root. */
-function staticImports(f) {
-  const found = [...read(f).matchAll(/^\s*(?:import|export)\s[^'"()]*?from\s*'([^']+)'|^\s*import\s*'([^']+)'/gm)];
-  return found.map((m) => m[1] ?? m[2]).filter((p) => p.startsWith('.')).map((p) => relative(ROOT, resolve(ROOT, dirname(f), p)));
-}
 
 test('the index preloads every module the page needs before main.js runs: none is found one level of imports at a time', () => {
   const graph = new Set();
   const walk = (f) => {
-    for (const g of staticImports(f)) {
+    for (const g of imports(f, { staticOnly: true })) {
       if (!graph.has(g)) {
         graph.add(g);
         walk(g);
