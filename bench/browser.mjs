@@ -163,8 +163,8 @@ export async function coldPool(browser, base, query) {
 /**
  * A thread pool resized by an edit, as a learner does it: a run on 2 threads, the threads
  * field changed to `to`, a pause of `pauseMs`, then Run. The page starts the new pool ahead
- * in idle time once the edit rests; the row's note says whether its run waited for the pool
- * to start (and how long) or found it started ahead (and what that took).
+ * in idle time once the edit rests; the row says how long its run waited for a pool
+ * (`startupMs`) and its note, when the pool was started ahead, what that took.
  * @param {Browser} browser @param {string} base @param {number} to @param {number} pauseMs
  */
 export async function resize(browser, base, to, pauseMs) {
@@ -183,9 +183,8 @@ export async function resize(browser, base, to, pauseMs) {
     await page.evaluate(() => void (/** @type {any} */ (window).playground.run()));
     await runToEnd(page, `threads, ${to}`);
     const row = await page.evaluate(() => /** @type {any} */ (window).playground.results()[0]);
-    const waited = /the pool took (\d+) ms to start/.exec(row.note ?? '');
     const ahead = /started ahead, while the page was idle: it took (\d+) ms/.exec(row.note ?? '');
-    return { waitedMs: waited ? Number(waited[1]) : 0, aheadMs: ahead ? Number(ahead[1]) : null, label: row.label, note: row.note, problems: await page.problems() };
+    return { waitedMs: row.startupMs, aheadMs: ahead ? Number(ahead[1]) : null, label: row.label, note: row.note, problems: await page.problems() };
   } finally {
     await page.close();
   }

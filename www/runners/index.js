@@ -105,6 +105,7 @@ export async function runModel(model, ctx, round = 0) {
       label: o.label,
       round,
       wallMs: o.trace.wall_ms - (o.startupMs ?? 0),
+      startupMs: o.startupMs ?? 0,
       speedup: null,
       workers: o.workers,
       gil: o.gil ?? (model === 'threading' ? ctx.params.gil : null),

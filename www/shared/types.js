@@ -32,6 +32,8 @@
  * @property {string} label
  * @property {number} round      the round it was measured in, from 0
  * @property {number} wallMs
+ * @property {number} startupMs what the run waited for before its work, not counted in
+ *   `wallMs` (a thread pool's start; 0 when it was started ahead or kept)
  * @property {number|null} speedup against the sequential run of the same workload and round
  * @property {number|null} workers
  * @property {boolean|null} gil
