@@ -55,6 +55,15 @@ test('a busy machine makes a CPU verdict inconclusive and says how busy, in the 
   assert.equal(busyReason({ ...pool, speedRatio: SLOW_CONTEXT }, quiet), '');
 });
 
+test('a speedup between about 1x and clearly above says so, names a slowed worker, and asks for another run', () => {
+  const pool = result({ model: 'multiprocessing', workload: 'cpu', speedup: 1.33, workers: 2, speedRatio: 0.78 });
+  const v = verdict(pool, quiet);
+  assert.equal(v.status, 'inconclusive');
+  assert.equal(v.text, 'inconclusive: 1.3x, between about 1x and clearly above 1 (its slowest worker computed at 78% of the calibrated speed); run again');
+  const full = verdict({ ...pool, speedRatio: 1 }, quiet);
+  assert.equal(full.text, 'inconclusive: 1.3x, between about 1x and clearly above 1; run again');
+});
+
 test('waiting needs no free core: I/O verdicts stand on a busy machine', () => {
   const r = result({ model: 'asyncio', workload: 'io', speedup: 7.9, speedRatio: 0.3 });
   assert.equal(verdict(r, { ...quiet, probe: 0.3 }).status, 'confirmed');

@@ -134,13 +134,13 @@ export function verdicts(page) {
 
 /**
  * Whether a verdict lands on CPython's side: confirmed, or inconclusive where the page says
- * why it cannot tell (the machine was busy, a measurement no machine could give). Never the
- * other side of 1x.
+ * why it cannot tell (the machine was busy, a measurement no machine could give, a speedup
+ * between about 1x and clearly above) and asks for another run. Never the other side of 1x.
  * @param {Judged} j
  */
 export function onCPythonsSide(j) {
   if (j.status === 'confirmed' || j.status === 'baseline') return true;
-  return j.status === 'inconclusive' && /busy|measurement problem/.test(j.text);
+  return j.status === 'inconclusive' && /(busy|measurement problem|between about 1x and clearly above 1).*run again$/.test(j.text);
 }
 
 /** @param {Judged[]} judged */

@@ -36,7 +36,7 @@ test('Compare all with two busy loops on both cores: no verdict contradicts CPyt
     const contradicted = cells.filter((c) => c.verdict === 'contradicted');
     assert.deepEqual(contradicted, [], 'no verdict against CPython on a busy machine');
     for (const c of cells.filter((c) => c.verdict === 'inconclusive')) {
-      assert.match(c.text, /busy|rounds gave|measurement problem/, `${c.cell} is inconclusive without saying why: ${c.text}`);
+      assert.match(c.text, /(busy|rounds gave|measurement problem|between about 1x and clearly above 1).*run again$/, `${c.cell} is inconclusive without saying why: ${c.text}`);
     }
     expectClean(problems);
     await context.close();

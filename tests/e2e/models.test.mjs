@@ -141,7 +141,9 @@ test('the race lab without the GIL: the counter loses updates', async () => {
 /**
  * A warm pool of 2 processes beats sequential on CPU, as the page's own verdict says: it is
  * never contradicted, and when the machine was quiet enough to confirm it, the warm pool is
- * clearly above 1x. Cold and warm are separate rows.
+ * clearly above 1x; otherwise the verdict says why (busy, a measurement problem, or a speedup
+ * between about 1x and clearly above, on a machine too loaded to tell) and asks for another
+ * run. Cold and warm are separate rows.
  */
 test('multiprocessing CPU, pool of 2, cold and warm', async () => {
   const { page, problems, context, rows: all } = await autorun('models=sequential,multiprocessing&workload=cpu&tasks=8&cpu_ms=150&processes=2&pool=on');
@@ -154,7 +156,7 @@ test('multiprocessing CPU, pool of 2, cold and warm', async () => {
   const v = verdict({ ...result, rounds: 1 }, { cores, tasks: 8, probe });
   assert.notEqual(v.status, 'contradicted', v.text);
   if (v.status === 'confirmed') assert.ok(result.speedup > 1.2, `warm speedup ${result.speedup}`);
-  else assert.match(v.text, /busy|measurement problem/, v.text);
+  else assert.match(v.text, /(busy|measurement problem|between about 1x and clearly above 1).*run again$/, v.text);
   expectClean(problems);
   await context.close();
 });

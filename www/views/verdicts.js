@@ -29,6 +29,8 @@ export const IDEAL_SLACK = 1.25;
  * about half.
  */
 export const SLOW_CONTEXT = 0.72;
+/** Below this share of the calibrated speed, a grey-zone verdict names the slowest context's speed. */
+export const GREY_SPEED = 0.95;
 /** A noise probe below this share of the calibrated speed says the machine was busy. */
 export const BUSY_PROBE = 0.8;
 /** A combined model is "ahead" of asyncio and threading alone from this ratio of speedups. */
@@ -261,7 +263,7 @@ export function verdict(result, options) {
       }
       if (s >= CLEARLY_ABOVE) return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
       if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
-      return out('inconclusive', `inconclusive: ${x(s)}, between about 1x and clearly above 1`);
+      return out('inconclusive', greyZone(s, result));
     }
 
     case EXPECT.serialCpu: {
@@ -271,7 +273,7 @@ export function verdict(result, options) {
       if (s >= CLEARLY_ABOVE) return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
       if (ideal == null) return out('inconclusive', `inconclusive: ${x(s)}; the gain depends on the share of waiting`);
       if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
-      return out('inconclusive', `inconclusive: ${x(s)}, between about 1x and clearly above 1`);
+      return out('inconclusive', greyZone(s, result));
     }
 
     case EXPECT.offload: {
@@ -288,7 +290,7 @@ export function verdict(result, options) {
       }
       if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
       if (best != null && s <= best) return out('contradicted', `contradicted: ${x(s)}, not ahead of ${bestName}`);
-      if (s < CLEARLY_ABOVE) return out('inconclusive', `inconclusive: ${x(s)}, between about 1x and clearly above 1`);
+      if (s < CLEARLY_ABOVE) return out('inconclusive', greyZone(s, result));
       if (best == null) return out('inconclusive', `measured ${x(s)}${idealNote}; run asyncio and threading to compare`);
       if (s < best * CLEARLY_AHEAD) return out('inconclusive', `inconclusive: ${x(s)}, only just ahead of ${bestName}`);
       return out('confirmed', `confirmed: ${x(s)}, ahead of ${bestName}${idealNote}`);
@@ -322,6 +324,21 @@ export function verdict(result, options) {
     default:
       return out('untestable', `measured ${x(s)}`);
   }
+}
+
+/**
+ * The words for a speedup in the grey zone between about 1x and clearly above 1: what the
+ * run's slowest context got of the calibrated speed, when it got less than all of it (it
+ * still counted as quiet, above SLOW_CONTEXT, yet a slowed context pulls a parallel speedup
+ * down into this zone), and what to do.
+ * @param {number} s @param {Result} r
+ */
+export function greyZone(s, r) {
+  const slowed =
+    r.speedRatio != null && r.speedRatio < GREY_SPEED
+      ? ` (${r.model === 'asyncio' ? "the page's thread" : 'its slowest worker'} computed at ${Math.round(r.speedRatio * 100)}% of the calibrated speed)`
+      : '';
+  return `inconclusive: ${x(s)}, between about 1x and clearly above 1${slowed}; run again`;
 }
 
 /**
