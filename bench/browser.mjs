@@ -132,7 +132,10 @@ export async function pageCosts(browser, base, opts) {
     const pools = await call('threadPools', opts.poolSizes);
     const processes = await call('processStarts', opts.processStarts);
     const msgs = await call('messages', opts.roundTrips, opts.transfers);
-    return { kernel, pools, processes, ...msgs, problems: await page.problems() };
+    const failedPools = Object.entries(pools)
+      .filter(([, p]) => p.error)
+      .map(([n, p]) => `a thread pool of ${n} did not start: ${p.error}`);
+    return { kernel, pools, processes, ...msgs, problems: [...(await page.problems()), ...failedPools] };
   } finally {
     await page.close();
   }
