@@ -85,7 +85,9 @@ for (const engine of enginesToTest()) {
       await page.waitFor(() => new URL(location.href).searchParams.get('tasks') === '7', { timeout: 5000 });
       const shared = await page.url();
       await page.click('#share');
-      assert.equal(await page.evaluate(() => /** @type {HTMLTextAreaElement} */ (document.getElementById('share-text')).value), shared, 'Share gives the URL');
+      // WebKitWebDriver's click can return before the page has handled it: wait for the box.
+      const shareText = () => /** @type {HTMLTextAreaElement} */ (document.getElementById('share-text')).value;
+      assert.equal(await page.waitFor(shareText, { timeout: 5000 }), shared, 'Share gives the URL');
       assert.deepEqual(await page.problems(), []);
       await page.close();
 
