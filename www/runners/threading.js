@@ -30,8 +30,11 @@ const LIVE_EVERY_MS = 100;
  * @property {number} cancelAddress where the stop flag is in it
  * @property {number} speed the slowest thread's kernel speed after its warm-up
  * @property {import('./live-spans.js').Layout} live where the ring of live spans is in it
+ * @property {number} tries how many hosts it took to start the pool (1 unless the browser
+ *   blocked one: see startBudgetMs)
  * @typedef {object} Host
  * @property {Worker} worker
+ * @property {Worker[]} poolWorkers the pool's threads, which the page starts for the host
  * @property {number} threads
  * @property {Promise<Ready>} ready
  * @property {BroadcastChannel} panics where its threads report panics
@@ -56,10 +59,9 @@ let nextId = 1;
 /**
  * How long a host may take to start its pool before another host is started in its place,
  * ms, and how many hosts are tried. Firefox ESR 153 now and then blocks a worker for good
- * inside `new Worker` while it starts nested workers, as a host starts its pool's threads:
- * about one start of 8 threads in 4 on a 2-core machine, with or without shared memory or
- * WebAssembly (docs/engines.md has a reproduction). That host answers nothing any more; a new
- * one starts.
+ * inside `new Worker` while it starts nested workers (docs/engines.md has a reproduction),
+ * so the page starts the pool's threads for the host (startHost); should a start still
+ * block, that host answers nothing any more, and a new one starts.
  * @param {number} threads
  */
 const startBudgetMs = (threads) => 5000 + 100 * threads;
@@ -90,7 +92,8 @@ function host(threads, query) {
   // on a channel of this host's own (`src/boundary/threads.rs`, `report_panics_to`).
   const panics = new BroadcastChannel(`playground:threads:panics:${crypto.randomUUID()}`);
   // `ready` follows at once.
-  const made = /** @type {Host} */ (/** @type {unknown} */ ({ worker: startWorker(url, role), threads, panics, crash: null, onCrash: new Set(), ahead: false, used: false }));
+  const made = /** @type {Host} */ (/** @type {unknown} */ ({ threads, panics, crash: null, onCrash: new Set(), ahead: false, used: false }));
+  startHost(made, url, role);
   made.ready = (async () => {
     for (let attempt = 1; ; attempt++) {
       const id = nextId++;
@@ -102,7 +105,7 @@ function host(threads, query) {
       const late = new Promise((resolve) => (timer = setTimeout(resolve, startBudgetMs(threads), LATE)));
       try {
         const got = await Promise.race([answer, late]);
-        if (got !== LATE) return got;
+        if (got !== LATE) return { ...got, tries: attempt };
       } finally {
         clearTimeout(timer);
       }
@@ -111,8 +114,8 @@ function host(threads, query) {
       if (attempt >= START_ATTEMPTS) {
         throw new Error(`no pool of ${threads} threads started in ${START_ATTEMPTS} tries of ${(startBudgetMs(threads) / 1000).toFixed(1)} s`);
       }
-      stopWorker(made.worker);
-      made.worker = startWorker(url, role);
+      stopHost(made);
+      startHost(made, url, role);
     }
   })().catch((e) => {
     const message = errorMessage(e);
@@ -130,6 +133,39 @@ function host(threads, query) {
   hosts.set(threads, made);
   made.ready.catch(() => drop(threads, made));
   return { host: made, fresh: true };
+}
+
+/**
+ * Start a host's worker, and the pool's threads when it asks for them: the page starts each
+ * thread's worker and passes the messages between it and the host (threads-host.js says
+ * why). A thread is started only from the rayon helper the threads build carries.
+ * @param {Host} h @param {URL} url @param {string} role
+ */
+function startHost(h, url, role) {
+  const worker = startWorker(url, role);
+  /** @type {Worker[]} */
+  const pool = [];
+  h.worker = worker;
+  h.poolWorkers = pool;
+  const helper = new URL('../pkg/threads/snippets/', import.meta.url).href;
+  worker.addEventListener('message', ({ data }) => {
+    if (data?.type === MSG.threadsSpawn && data.thread === pool.length) {
+      const from = new URL(String(data.url), helper);
+      if (!from.href.startsWith(helper) || !from.pathname.endsWith('/workerHelpers.no-bundler.js')) return;
+      const thread = startWorker(from, `${role} thread ${pool.length + 1}`);
+      const index = pool.push(thread) - 1;
+      thread.onmessage = (ev) => worker.postMessage({ type: MSG.threadsFromThread, thread: index, data: ev.data });
+    } else if (data?.type === MSG.threadsToThread) {
+      pool[Number(data.thread)]?.postMessage(data.data);
+    }
+  });
+}
+
+/** Terminate a host's worker and its pool's threads. @param {Host} h */
+function stopHost(h) {
+  stopWorker(h.worker);
+  for (const thread of h.poolWorkers) stopWorker(thread);
+  h.poolWorkers.length = 0;
 }
 
 /** How long an edit must rest before its pool is started ahead, ms: typing 64 is not 6, then 64. */
@@ -168,7 +204,7 @@ export function prestart(threads, query) {
 function drop(threads, h = hosts.get(threads)) {
   if (!h) return;
   if (hosts.get(threads) === h) hosts.delete(threads);
-  stopWorker(h.worker);
+  stopHost(h);
   h.panics.close();
 }
 
@@ -323,7 +359,8 @@ export async function run(ctx) {
   // thread starts in well under a millisecond. It is drawn, not counted.
   const startupMs = fresh ? sentAt - trace.origin_ms : 0;
   const took = (ready.t1 - ready.t0).toFixed(0);
-  if (fresh) note += `; the pool took ${took} ms to start (drawn as start-up, not counted)`;
+  const again = ready.tries > 1 ? `, started again after ${ready.tries - 1} blocked ${ready.tries > 2 ? 'tries' : 'try'}` : '';
+  if (fresh) note += `; the pool took ${took} ms to start${again} (drawn as start-up, not counted)`;
   else if (aheadFirst) note += `; the pool was started ahead, while the page was idle: it took ${took} ms (not counted)`;
   return [{ variant: p.gil ? '' : 'gil-off', label: `threading (${threads} threads)`, trace, workers: threads, note, startupMs }];
 }

@@ -22,6 +22,13 @@ export const MSG = Object.freeze({
   threadsResult: 'playground:threads:result',
   // From whichever thread panicked, on the host's BroadcastChannel: {message}.
   threadsPanic: 'playground:threads:panic',
+  // The pool's threads, started by the page for the host (threads-host.js says why):
+  // host -> page {thread, url}: start thread `thread` from the rayon helper at `url`;
+  // host -> page {thread, data}: pass `data` to that thread; page -> host {thread, data}:
+  // what that thread posted.
+  threadsSpawn: 'playground:threads:spawn',
+  threadsToThread: 'playground:threads:to-thread',
+  threadsFromThread: 'playground:threads:from-thread',
   // A process: its own instance of the plain build, one task at a time.
   processLoaded: 'playground:process:loaded',
   processInit: 'playground:process:init',

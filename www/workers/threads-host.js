@@ -37,6 +37,34 @@ let wasm = null;
 /** @type {Promise<void> | null} */
 let started = null;
 
+/**
+ * The pool's threads, started by the page. wasm-bindgen-rayon's helper starts each pool
+ * thread with `new Worker` in this worker, and Firefox ESR now and then blocks a worker for
+ * good inside such a nested `new Worker` (in about a third of the starts of 8 threads here,
+ * docs/engines.md), while it never blocked on workers the page starts (0 of 36 starts of 8
+ * and 64). So in this worker `Worker` is a thread the page starts on request: the helper's
+ * two messages (its init to the thread, the thread's ready back) pass through the page,
+ * and the page terminates the threads with this host (runners/threading.js).
+ */
+const poolThreads = /** @type {PageThread[]} */ ([]);
+class PageThread extends EventTarget {
+  /** @param {string | URL} url */
+  constructor(url) {
+    super();
+    this.thread = poolThreads.push(this) - 1;
+    scope.postMessage({ type: MSG.threadsSpawn, thread: this.thread, url: String(url) });
+  }
+
+  /** @param {unknown} data */
+  postMessage(data) {
+    scope.postMessage({ type: MSG.threadsToThread, thread: this.thread, data });
+  }
+
+  /** The page terminates the pool's threads with their host. */
+  terminate() {}
+}
+/** @type {any} */ (globalThis).Worker = PageThread;
+
 /** @param {unknown} e */
 function failure(e) {
   const panic = /** @type {any} */ (globalThis).__playgroundPanic;
@@ -145,6 +173,12 @@ scope.addEventListener('message', (/** @type {MessageEvent} */ ev) => {
     ev.stopImmediatePropagation();
     const what = data && typeof data === 'object' && typeof data.type === 'string' ? `message '${data.type}'` : `a message (${describe(data)})`;
     return postError(scope, `threads: ${what} is not a playground:threads:* message`, data?.id);
+  }
+  if (data.type === MSG.threadsFromThread) {
+    const to = poolThreads[Number(data.thread)];
+    if (to) to.dispatchEvent(new MessageEvent('message', { data: data.data }));
+    else postError(scope, `threads: a message from thread ${describe(data.thread)}, which this host did not start`);
+    return;
   }
   void handle(data);
 });
