@@ -409,6 +409,7 @@ async function junkReplies(page, url, prefix) {
         { type: `${prefix}sum`, id: 5, n: -1 },
         { type: `${prefix}count`, id: 6, n: 1.5 },
         { type: `${prefix}init`, id: 7 },
+        { type: `${prefix}from-thread`, id: 8, thread: 99, data: { type: 'wasm_bindgen_worker_ready' } },
       ];
       const worker = new Worker(url, { type: 'module' });
       const replies = [];
@@ -477,6 +478,10 @@ test('the threads host answers junk with named errors', async () => {
   assert.ok(replies.some((r) => r.id === 7 && /'query'/.test(r.message)), 'bad fields are named');
   const sum = await page.evaluate(async () => {
     const w = globalThis.__junkWorker;
+    // The page starts the pool's threads for a host (runners/threading.js).
+    const { relayPoolThreads } = await import('./runners/threading.js');
+    const { stopWorker } = await import('./runners/registry.js');
+    const threads = relayPoolThreads(w, 'junk host');
     const reply = (type) => new Promise((resolve) => w.addEventListener('message', function on(ev) {
       if (ev.data?.type === type) { w.removeEventListener('message', on); resolve(ev.data); }
     }));
@@ -487,6 +492,7 @@ test('the threads host answers junk with named errors', async () => {
     w.postMessage({ type: 'playground:threads:sum', id: 11, n: 1000 });
     const r = await result;
     w.terminate();
+    threads.forEach(stopWorker);
     return r.sum;
   });
   assert.equal(sum, (999 * 1000) / 2);

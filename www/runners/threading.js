@@ -142,11 +142,18 @@ function host(threads, query) {
  * @param {Host} h @param {URL} url @param {string} role
  */
 function startHost(h, url, role) {
-  const worker = startWorker(url, role);
+  h.worker = startWorker(url, role);
+  h.poolWorkers = relayPoolThreads(h.worker, role);
+}
+
+/**
+ * Start the pool's threads a threads host asks for, and pass the messages between them.
+ * @param {Worker} worker the host @param {string} role its role, which its threads' extend
+ * @returns {Worker[]} the threads started so far, in order; the caller terminates them
+ */
+export function relayPoolThreads(worker, role) {
   /** @type {Worker[]} */
   const pool = [];
-  h.worker = worker;
-  h.poolWorkers = pool;
   const helper = new URL('../pkg/threads/snippets/', import.meta.url).href;
   worker.addEventListener('message', ({ data }) => {
     if (data?.type === MSG.threadsSpawn && data.thread === pool.length) {
@@ -159,6 +166,7 @@ function startHost(h, url, role) {
       pool[Number(data.thread)]?.postMessage(data.data);
     }
   });
+  return pool;
 }
 
 /** Terminate a host's worker and its pool's threads. @param {Host} h */
