@@ -4,8 +4,9 @@
  *
  * Rayon must never run on the page's main thread: a thread waiting for work or for the
  * GIL blocks in `Atomics.wait`, which the main thread may not call. So the page talks to
- * this worker by messages, this worker starts the pool (wasm-bindgen-rayon spawns one more
- * worker per thread, all over one shared `WebAssembly.Memory`) and blocks while tasks run.
+ * this worker by messages, this worker starts the pool (wasm-bindgen-rayon wants one more
+ * worker per thread, all over one shared `WebAssembly.Memory`, which the page starts for it:
+ * see PageThread below) and blocks while tasks run.
  * Because it blocks, Stop cannot reach it as a message: it shares its memory with the page,
  * which raises the stop flag at `cancelAddress` in it.
  *
@@ -24,6 +25,8 @@
  *   {id, accepted} at once: an event loop's job (`asyncio.to_thread`) goes to the next free
  *   thread of the pool, and its answer {session, task, done} goes to the BroadcastChannel
  *   `channel` when it is done; this worker is not blocked meanwhile
+ * - `threadsFromThread` {thread, data}: what pool thread `thread` posted, relayed by the page
+ *   (this worker asks for each thread with `threadsSpawn` and sends it `threadsToThread`)
  * - anything else -> `error` {id?, message}; the worker keeps running.
  */
 import { MSG, errorMessage, describe, fieldProblems, isCount, isNumber, postError } from '../shared/protocol.js';
