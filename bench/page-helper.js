@@ -6,7 +6,7 @@
 // in Firefox gets module instances of its own.) It puts `window.__bench` on the page.
 import { engine } from '../engine.js';
 import { nowMs } from '../shared/clock.js';
-import { MSG, waitFor } from '../shared/protocol.js';
+import { MSG, waitFor, errorMessage } from '../shared/protocol.js';
 import { startWorker, stopWorker, liveWorkers } from '../runners/registry.js';
 import { request, stop as stopHosts } from '../runners/threading.js';
 import { compiledModule, keepSpares, startProcess, WARM_UP_MS } from '../runners/processes.js';
@@ -44,7 +44,7 @@ async function threadPools(sizes) {
       pools[n] = { totalMs: nowMs() - t, hostMs: fresh ? ready.t1 - ready.t0 : NaN, threads: answer.threads };
     } catch (e) {
       // One size that fails (Firefox ESR's 64 threads can) leaves the others' figures standing.
-      pools[n] = { totalMs: NaN, hostMs: NaN, threads: 0, error: e instanceof Error ? e.message : String(e) };
+      pools[n] = { totalMs: NaN, hostMs: NaN, threads: 0, error: errorMessage(e) };
     }
   }
   stopHosts();

@@ -5,6 +5,7 @@
 // and WebKitGTK.
 import assert from 'node:assert/strict';
 import { ENGINES, launch } from './engines.mjs';
+import { SAYS_WHY_AND_RUN_AGAIN } from './harness.mjs';
 
 /** @typedef {import('./engines.mjs').Engine} Engine */
 /** @typedef {import('./engines.mjs').Page} Page */
@@ -140,7 +141,7 @@ export function verdicts(page) {
  */
 export function onCPythonsSide(j) {
   if (j.status === 'confirmed' || j.status === 'baseline') return true;
-  return j.status === 'inconclusive' && /(busy|measurement problem|between about 1x and clearly above 1).*run again$/.test(j.text);
+  return j.status === 'inconclusive' && SAYS_WHY_AND_RUN_AGAIN.test(j.text);
 }
 
 /** @param {Judged[]} judged */

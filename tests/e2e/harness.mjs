@@ -66,6 +66,13 @@ export async function serve({ dir = 'www', port: asked, config = join(ROOT, 'ser
 }
 
 /** What the playground's messages carry as `source` (www/embed.js). */
+/**
+ * The text of an inconclusive verdict that says why it cannot tell (the machine was busy,
+ * rounds on both sides of the line, a measurement no machine could give, a speedup between
+ * about 1x and clearly above) and asks for another run (www/views/verdicts.js).
+ */
+export const SAYS_WHY_AND_RUN_AGAIN = /(busy|rounds gave|measurement problem|between about 1x and clearly above 1).*run again$/;
+
 export const SOURCE = 'concurrency-playground';
 
 /**
