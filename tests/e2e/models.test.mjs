@@ -161,6 +161,44 @@ test('multiprocessing CPU, pool of 2, cold and warm', async () => {
   await context.close();
 });
 
+/**
+ * The warm row maps again on the cold row's processes, as `with Pool(2) as pool` mapping
+ * twice does: every warm task goes to a worker that ran a cold task, and no process starts
+ * between the two (eight starting there on 2 cores held the page's loop up). The page's
+ * `Worker` is wrapped to see which worker each task message goes to.
+ */
+test('the warm pool is the cold pool, kept', async () => {
+  const initScript = () => {
+    const Base = window.Worker;
+    let serial = 0;
+    /** @type {number[]} the worker of each task message, in order */
+    const taskTo = [];
+    Object.assign(window, { taskTo });
+    window.Worker = class extends Base {
+      /** @param {ConstructorParameters<typeof Worker>} args */
+      constructor(...args) {
+        super(...args);
+        this.serial = serial++;
+      }
+      /** @param {any} message @param {any} [rest] */
+      postMessage(message, ...rest) {
+        if (message?.type === 'playground:process:task') taskTo.push(this.serial);
+        return super.postMessage(message, ...rest);
+      }
+    };
+  };
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=multiprocessing&workload=cpu&tasks=4&cpu_ms=40&processes=2&pool=on&run=1`, { initScript });
+  assert.equal(await waitForEnd(page), 'done');
+  const taskTo = await page.evaluate(() => /** @type {any} */ (window).taskTo);
+  assert.equal(taskTo.length, 8, `four cold and four warm task messages: ${taskTo}`);
+  const cold = new Set(taskTo.slice(0, 4));
+  const warm = new Set(taskTo.slice(4));
+  assert.equal(cold.size, 2, `the cold pool's two processes: ${taskTo}`);
+  assert.deepEqual([...warm].filter((w) => !cold.has(w)), [], `warm tasks went to workers the cold pool did not have: ${taskTo}`);
+  expectClean(problems);
+  await context.close();
+});
+
 /** A pool of 2 on I/O does two waits at a time: at least tasks / 2 x io_ms. */
 test('multiprocessing I/O, pool of 2', async () => {
   const { problems, context, rows: all } = await autorun('models=multiprocessing&workload=io&tasks=6&io_ms=150&processes=2&pool=on');

@@ -10,7 +10,8 @@
  *
  * - pool on: `Pool(processes).map(f, range(tasks))`, timed twice: with the processes'
  *   start-up inside the time ('cold', in the first round of a plan only: a cold start is
- *   the same cost every time) and on a pool kept alive between runs ('warm');
+ *   the same cost every time) and on a pool already running ('warm': the cold pool's
+ *   processes, `with Pool(n) as pool` mapping twice, kept alive between runs);
  * - pool off: one `Process(target=f, args=(i,))` per task, all started at once, each
  *   joined (its worker terminated) when its result is in;
  * - the isolation lab: each process adds to its own module-level counter; the parent's
@@ -21,7 +22,7 @@ import { core, engine } from '../engine.js';
 import { nowMs } from '../shared/clock.js';
 import { MSG, stopped } from '../shared/protocol.js';
 import { compiledModule, startProcess, WARM_UP_MS } from './processes.js';
-import { stopWorker, liveWorkers, setBusy } from './registry.js';
+import { stopWorker, liveWorkers, setBusy, renameWorker } from './registry.js';
 
 /** @typedef {import('./index.js').RunContext} RunContext */
 /** @typedef {import('../shared/types.js').Outcome} Outcome */
@@ -209,15 +210,24 @@ const warmUp = (ctx) => (ctx.params.workload === 'io' ? 0 : WARM_UP_MS);
 async function coldPool(ctx, n, module) {
   const run = new Run(ctx, n, ctx.params.tasks, false, taskMessage(ctx));
   for (let lane = 0; lane < n; lane++) run.spawn(lane, module, warmUp(ctx));
-  return outcome(await run.finished, 'cold', `Pool(${n}), cold start`, n, ctx);
+  // Warmed up as a warm pool's processes are, they stay on as the warm pool (the same Pool
+  // mapping again), unless one of that size is kept already: starting eight more processes
+  // between the two maps held up the page's loop (its lag p99 during a Pool(8) on 2 cores
+  // went from 55 ms to about 25 ms without them).
+  const adopt = warmUp(ctx) === WARM_UP_MS && !pools.has(n) ? run.workers.filter((w) => w !== null) : [];
+  for (const w of adopt) run.keep.add(w);
+  const out = await run.finished;
+  if (adopt.length) keepPool(n, adopt);
+  return outcome(out, 'cold', `Pool(${n}), cold start`, n, ctx);
 }
 
 /** The registry role of process `i` of the warm pool of `n`. @param {number} i @param {number} n */
 const poolRole = (i, n) => `process ${i} (warm pool of ${n})`;
 
 /**
- * A warm pool of `n` processes (started untimed, kept between runs), every one ready. The
- * executor of asyncio-processes (`executors.js`) borrows the same workers.
+ * A warm pool of `n` processes (a cold pool's, or started untimed; kept between runs),
+ * every one ready. The executor of asyncio-processes (`executors.js`) borrows the same
+ * workers.
  * @param {number} n @param {WebAssembly.Module} module @param {AbortSignal} signal
  */
 export async function warmWorkers(n, module, signal) {
@@ -237,6 +247,17 @@ export async function warmWorkers(n, module, signal) {
     throw e;
   }
   workers = started.map((s) => s.worker);
+  keepPool(n, workers);
+  return workers;
+}
+
+/**
+ * Keep `workers`, every one ready and idle, as the warm pool of `n`; beyond `MAX_IDLE`
+ * idle workers the least recently used pools go.
+ * @param {number} n @param {Worker[]} workers
+ */
+function keepPool(n, workers) {
+  workers.forEach((w, i) => renameWorker(w, poolRole(i, n)));
   pools.set(n, workers);
   let idle = [...pools.values()].reduce((a, w) => a + w.length, 0);
   for (const [size, old] of pools) {
@@ -245,7 +266,6 @@ export async function warmWorkers(n, module, signal) {
     pools.delete(size);
     idle -= old.length;
   }
-  return workers;
 }
 
 /**
