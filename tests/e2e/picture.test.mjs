@@ -44,6 +44,37 @@ test('a threading run draws its spans and its GIL lane while it runs', async () 
   await context.close();
 });
 
+/**
+ * A live redraw leaves what has not changed as it is: while the pool runs, the finished
+ * sequential figure keeps its caption's nodes (rebuilding every caption on every redraw held
+ * the page's thread, which a Pool(8) on 2 cores gets little of).
+ */
+test('a live redraw rebuilds no caption that did not change', async () => {
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?models=sequential,multiprocessing&workload=cpu&tasks=8&cpu_ms=250&processes=2&pool=on&run=1`);
+  // The sequential row is in and the pool is running: mark the sequential figure's caption.
+  await page.waitForFunction(
+    () => {
+      const done = document.querySelector('.picture-item[data-model="sequential"]:not(.live) .picture-caption > *');
+      if (!done || !document.querySelector('.picture-item.live[data-model="multiprocessing"]')) return false;
+      Object.assign(done, { marked: true });
+      return true;
+    },
+    null,
+    { timeout: 60_000, polling: 20 },
+  );
+  // Several live redraws later (one every 200 ms), still running: the same node.
+  await page.waitForTimeout(700);
+  const seen = await page.evaluate(() => ({
+    running: document.documentElement.dataset.state === 'running',
+    same: /** @type {any} */ (document.querySelector('.picture-item[data-model="sequential"] .picture-caption > *'))?.marked === true,
+  }));
+  assert.ok(seen.running, 'the pool run was over before the redraws could be seen: make it longer');
+  assert.ok(seen.same, "the sequential figure's caption was rebuilt by a live redraw");
+  assert.equal(await waitForEnd(page), 'done');
+  expectClean(problems);
+  await context.close();
+});
+
 /** Every model of the run on the same scale, each with the guides' claim, the measurement and why. */
 test('the picture puts every model on one time scale with its words', async () => {
   const { page, problems, context } = await open(env.browser, `${env.server.url}?models=sequential,asyncio,threading&workload=io&tasks=4&io_ms=100&threads=4&run=1`);

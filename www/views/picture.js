@@ -117,7 +117,7 @@ export class RunPicture {
     this.list = el('div', 'picture-list');
     this.empty = el('p', 'timeline-empty', 'No run yet. Pick a classic case or press Run: each model gets a timeline here, all on one time scale.');
     root.replaceChildren(this.head, this.legendEl, this.list, this.empty);
-    /** @type {Map<string, {fig: HTMLElement, caption: HTMLElement, timeline: Timeline}>} */
+    /** @type {Map<string, {fig: HTMLElement, caption: HTMLElement, timeline: Timeline, said?: string}>} */
     this.figures = new Map();
     /** @type {Item[]} */
     this.items = [];
@@ -170,12 +170,16 @@ export class RunPicture {
         f = { fig, caption, timeline: new Timeline(box, this.legend, { legend: false, maxLaneH: LANE_H }) };
         this.figures.set(item.key, f);
       }
-      this.list.append(f.fig); // in the items' order
+      // In the items' order. A live run redraws every few hundred ms on a page whose thread
+      // may get little of the cores: what has not changed is left as it is.
+      if (this.list.children[drawn.length] !== f.fig) this.list.append(f.fig);
       f.fig.dataset.model = item.model;
       f.fig.dataset.variant = item.variant;
       f.fig.classList.toggle('selected', item.selected);
       f.fig.classList.toggle('live', item.running);
-      caption(f.caption, item);
+      const said = captionKey(item);
+      if (f.said !== said) caption(f.caption, item);
+      f.said = said;
       drawn.push({ item, timeline: f.timeline });
     }
     const labelW = Math.max(...drawn.map(({ item, timeline }) => timeline.labelWidth(item.trace)));
@@ -250,6 +254,10 @@ export class RunPicture {
     return Math.max(480, this.list.clientWidth || this.root.clientWidth || 960);
   }
 }
+
+/** What a caption says, to tell whether it changed. @param {Item} item */
+const captionKey = (item) =>
+  JSON.stringify([item.model, item.variant, item.running, item.wallMs, item.speedup, item.explanation, item.skipMs]);
 
 /**
  * A figure's caption: the model and its figures, then the guides' claim, what was measured
