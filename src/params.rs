@@ -512,6 +512,26 @@ impl Params {
         u64::from(p.tasks) * u64::from(per_task)
     }
 
+    /// How many workers of one step compute at once beside the page, on a machine of `cores`
+    /// cores: each process of the pool (or one per task without a pool), each thread without
+    /// the GIL and one with it, the one process of the baseline; none for work that only
+    /// waits, nor for asyncio, which computes on the page's own thread. While this is more
+    /// than the cores, the page's thread gets little of them, and the page redraws less often.
+    pub fn computing(&self, step: &Step, cores: u32) -> u32 {
+        let p = self.for_step(step);
+        if p.workload.cpu_ms(&p) == 0 {
+            return 0;
+        }
+        match step.model {
+            Model::Sequential => 1,
+            Model::Asyncio => 0,
+            Model::Multiprocessing if !p.pool => p.tasks,
+            Model::Multiprocessing | Model::AsyncioProcesses => p.process_count(cores),
+            Model::Threading | Model::AsyncioThreads if p.gil => 1,
+            Model::Threading | Model::AsyncioThreads => p.thread_count(),
+        }
+    }
+
     /// The query string for this scenario, with every parameter that differs from its default.
     pub fn to_query(&self) -> String {
         let defaults = Params::default();
@@ -2036,5 +2056,41 @@ mod tests {
     #[test]
     fn a_sign_is_not_a_hex_digit() {
         assert_eq!(parse_query("tasks=%+5").errors[0].name, "tasks");
+    }
+
+    /// The workers a step computes on beside the page: a Pool(8) on CPU work is eight, on
+    /// I/O none; threads are one with the GIL and all of them without; asyncio computes on
+    /// the page itself.
+    #[test]
+    fn computing_counts_the_workers_beside_the_page() {
+        let step = |model, workload| Step::new(model, workload, Lab::None, 0);
+        let p = parse_query("workload=cpu&tasks=8&processes=8&threads=4").params;
+        assert_eq!(
+            p.computing(&step(Model::Multiprocessing, Workload::Cpu), 2),
+            8
+        );
+        assert_eq!(
+            p.computing(&step(Model::Multiprocessing, Workload::Io), 2),
+            0
+        );
+        assert_eq!(
+            p.computing(&step(Model::AsyncioProcesses, Workload::Mixed), 2),
+            8
+        );
+        assert_eq!(p.computing(&step(Model::Threading, Workload::Cpu), 2), 1);
+        assert_eq!(p.computing(&step(Model::Asyncio, Workload::Cpu), 2), 0);
+        assert_eq!(p.computing(&step(Model::Sequential, Workload::Cpu), 2), 1);
+        let off = parse_query("workload=cpu&tasks=8&threads=4&gil=off&pool=off").params;
+        assert_eq!(off.computing(&step(Model::Threading, Workload::Cpu), 2), 4);
+        assert_eq!(
+            off.computing(&step(Model::Multiprocessing, Workload::Cpu), 2),
+            8
+        );
+        // One process per core by default, never more than the tasks.
+        let auto = parse_query("workload=cpu&tasks=3").params;
+        assert_eq!(
+            auto.computing(&step(Model::Multiprocessing, Workload::Cpu), 16),
+            3
+        );
     }
 }

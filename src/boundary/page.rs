@@ -120,6 +120,8 @@ struct StepView {
     share: Option<u32>,
     /// The step's own scenario: the query each runner is given.
     query: String,
+    /// How many workers compute at once beside the page: see [`params::Params::computing`].
+    computing: u32,
 }
 
 #[derive(Serialize)]
@@ -149,6 +151,7 @@ pub fn plan(query: &str, action: &str, cores: u32) -> Result<JsValue, JsError> {
         .into_iter()
         .map(|s| StepView {
             query: p.step_query(&s),
+            computing: p.computing(&s, cores),
             model: s.model,
             workload: s.workload,
             lab: s.lab,

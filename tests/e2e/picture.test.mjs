@@ -3,7 +3,7 @@
 // another.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setUp, open, expectClean, waitForEnd } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd, ready } from './harness.mjs';
 
 const env = setUp({ server: { port: 8316 } });
 
@@ -71,6 +71,39 @@ test('a live redraw rebuilds no caption that did not change', async () => {
   assert.ok(seen.running, 'the pool run was over before the redraws could be seen: make it longer');
   assert.ok(seen.same, "the sequential figure's caption was rebuilt by a live redraw");
   assert.equal(await waitForEnd(page), 'done');
+  expectClean(problems);
+  await context.close();
+});
+
+/**
+ * While more processes compute than the machine has cores, the live figure is redrawn at
+ * most every 600 ms instead of every 200 ms: the page's thread then gets little of a core,
+ * and each redraw kept it from answering for 20-40 ms. What the live figure says is recorded
+ * each time it changes.
+ */
+test('a crowded run is redrawn less often while it runs', async () => {
+  const url = `${env.server.url}?models=multiprocessing&workload=cpu&tasks=16&cpu_ms=150&processes=8&pool=on`;
+  const { page, problems, context } = await open(env.browser, url);
+  await ready(page);
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  assert.ok(cores < 8, `a Pool(8) does not crowd ${cores} cores: this test needs a machine with fewer than 8`);
+  await page.evaluate(() => {
+    /** @type {number[]} */
+    const changes = [];
+    let last = '';
+    Object.assign(window, { changes });
+    new MutationObserver(() => {
+      const meta = document.querySelector('.picture-item.live .timeline-meta')?.textContent ?? '';
+      if (/spans/.test(meta) && meta !== last && !/starting/.test(meta)) changes.push(performance.now());
+      last = meta;
+    }).observe(document.getElementById('timeline') ?? document.body, { subtree: true, childList: true, characterData: true });
+    void (/** @type {any} */ (window).playground.run());
+  });
+  assert.equal(await waitForEnd(page), 'done');
+  const changes = await page.evaluate(() => /** @type {any} */ (window).changes);
+  const gaps = changes.slice(1).map((/** @type {number} */ t, /** @type {number} */ i) => t - changes[i]);
+  assert.ok(gaps.length >= 2, `the live figure changed ${changes.length} times`);
+  assert.ok(Math.min(...gaps) >= 450, `redrawn ${Math.min(...gaps).toFixed(0)} ms apart: ${gaps.map(Math.round)}`);
   expectClean(problems);
   await context.close();
 });

@@ -26,6 +26,12 @@ const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.get
 const button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ ($(id));
 /** The least time between two redraws of a run in progress, ms. */
 const LIVE_MS = 200;
+/**
+ * The same while more workers compute than the machine has cores: the page's thread then
+ * gets little of a core, and a redraw that takes it 5-10 ms of CPU keeps it from answering
+ * for 20-40 ms (a Pool(8) on 2 cores).
+ */
+const LIVE_CROWDED_MS = 600;
 const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
 
 export class Report {
@@ -200,9 +206,10 @@ export class Report {
 
   /**
    * A trace in progress; `step` when a new step began. A new step is drawn at once (its
-   * figure is made before its lag meter starts); its updates at most every `LIVE_MS`, the
-   * last of a burst (two tasks ending together) drawn once: on a small machine each redraw
-   * of a figure costs the page's thread 10-35 ms, which the run's lag meter counts.
+   * figure is made before its lag meter starts); its updates at most every `LIVE_MS` (or
+   * `LIVE_CROWDED_MS`), the last of a burst (two tasks ending together) drawn once: on a
+   * small machine each redraw of a figure costs the page's thread 10-35 ms, which the run's
+   * lag meter counts.
    * @param {Trace} trace @param {Step} [step]
    */
   live(trace, step) {
@@ -212,9 +219,18 @@ export class Report {
     // A model on the page's own loop is drawn when it ends: a redraw meanwhile would hold
     // the very loop whose lag the run measures.
     if (!fresh && this.running && this.o.schema.pageLoopModels.includes(this.running.step.model)) return;
-    const wait = fresh ? 0 : this.lastLiveDraw + LIVE_MS - performance.now();
+    const wait = fresh || !this.running ? 0 : this.lastLiveDraw + this.liveMs(this.running.step) - performance.now();
     if (wait <= 0) return this.drawLive();
     this.liveDraw = setTimeout(() => this.drawLive(), wait);
+  }
+
+  /**
+   * The least time between two live redraws of `step`: longer while more of its workers
+   * compute than the machine has cores (the plan counts them, `src/params.rs`).
+   * @private @param {Step} step
+   */
+  liveMs(step) {
+    return step.computing > this.o.caps.cores ? LIVE_CROWDED_MS : LIVE_MS;
   }
 
   /** @private */

@@ -11,9 +11,11 @@
  * @typedef {{origin_ms: number, wall_ms: number, lanes: string[], spans: Span[], iters?: number[]}} Trace
  *   everything a run measured: `origin_ms` is absolute (epoch ms), `iters` the kernel
  *   iterations each lane computed
- * @typedef {{model: string, workload: string, lab: string, round: number, share: number|null, query: string}} Step
+ * @typedef {{model: string, workload: string, lab: string, round: number, share: number|null, query: string,
+ *   computing: number}} Step
  *   one measurement of a plan, with the step's own query (`share`: the crossover's percent
- *   of each task spent computing)
+ *   of each task spent computing; `computing`: how many of its workers compute at once
+ *   beside the page)
  *
  * @typedef {object} Outcome what a runner hands the timing wrapper, one per row
  * @property {string} variant  '' or e.g. 'cold', 'warm', 'gil-off'
