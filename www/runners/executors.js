@@ -63,8 +63,8 @@ class Pending {
 
 /**
  * A `ProcessPoolExecutor` of `n` processes for one run of `tasks` tasks: the warm pool's
- * workers (started untimed if there is none, as the warm row of multiprocessing is), each
- * job a task message, as `Pool` sends one.
+ * workers (multiprocessing's, or started untimed if there is none), each job a task
+ * message, as `Pool` sends one.
  * @param {RunContext} ctx @param {number} n
  * @returns {Promise<Executor>}
  */
