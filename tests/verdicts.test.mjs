@@ -2,7 +2,7 @@
 // what confirms, contradicts or leaves a cell inconclusive, and why.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { verdict, busyReason, physicalLimit, claimFor, BUSY_PROBE, SLOW_CONTEXT } from '../www/views/verdicts.js';
+import { verdict, busyReason, physicalLimit, claimFor, fairShare, BUSY_PROBE, SLOW_CONTEXT } from '../www/views/verdicts.js';
 
 /** A result with one round unless given more. */
 const result = (r) => ({ rounds: 1, speedupMin: r.speedup, speedupMax: r.speedup, gil: true, variant: '', ...r });
@@ -53,6 +53,26 @@ test('a busy machine makes a CPU verdict inconclusive and says how busy, in the 
   // Just above the thresholds the machine counts as quiet.
   assert.equal(busyReason(pool, { ...quiet, probe: BUSY_PROBE }), '');
   assert.equal(busyReason({ ...pool, speedRatio: SLOW_CONTEXT }, quiet), '');
+});
+
+/**
+ * More workers than cores share them: a Pool(8) on 2 cores computes at about a quarter of
+ * the calibrated speed per process on a quiet machine, which is its share, not a busy
+ * machine. Slower than that share, it is busy again.
+ */
+test('workers that outnumber the cores are measured against their share of them', () => {
+  const pool8 = result({ model: 'multiprocessing', workload: 'cpu', speedup: 1.9, workers: 8, variant: 'warm', speedRatio: 0.24 });
+  assert.equal(fairShare(pool8, quiet), 0.25);
+  assert.equal(verdict(pool8, quiet).status, 'confirmed', verdict(pool8, quiet).text);
+  const gilOff = result({ model: 'threading', workload: 'cpu', gil: false, speedup: 1.85, workers: 8, speedRatio: 0.23 });
+  assert.equal(verdict(gilOff, quiet).status, 'confirmed', verdict(gilOff, quiet).text);
+  // Under the GIL one thread computes at a time: its full speed is its share.
+  assert.equal(fairShare(result({ model: 'threading', workload: 'cpu', workers: 8 }), quiet), 1);
+  // Never more workers than tasks compute at once.
+  assert.equal(fairShare({ ...pool8, workers: 8 }, { ...quiet, tasks: 4 }), 0.5);
+  const busy = verdict({ ...pool8, speedRatio: 0.12 }, quiet);
+  assert.equal(busy.status, 'inconclusive');
+  assert.match(busy.text, /a multiprocessing worker computed at 48% of its share of the cores \(25% of the calibrated speed\)/);
 });
 
 test('a speedup between about 1x and clearly above says so, names a slowed worker, and asks for another run', () => {

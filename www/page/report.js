@@ -11,6 +11,7 @@
 import { parse } from '../params.js';
 import { RunPicture, focusOf, roundOf, pictureHeading } from '../views/picture.js';
 import { explain } from '../views/explain.js';
+import { fairShare } from '../views/verdicts.js';
 import { renderResults } from '../views/results.js';
 import { summarize } from '../views/summary.js';
 import { WORKLOAD_NAMES, formatMs, formatSpeedup } from '../views/format.js';
@@ -136,6 +137,7 @@ export class Report {
     const options = this.explainOptions(results);
     renderResults(this.table, rows, {
       explain: (row) => (row.latest.lab ? null : explain({ ...row, trace: row.latest.trace }, { ...options, peers: rows })),
+      share: (row) => fairShare(row, options),
     });
     this.table.querySelectorAll('tbody tr[data-model]').forEach((tr, i) => {
       const row = /** @type {HTMLTableRowElement} */ (tr);

@@ -33,9 +33,11 @@ const COLUMNS = [
  * data-speedup-min, data-speedup-max and data-rounds.
  * @param {HTMLTableElement} table
  * @param {Summary[]} results
- * @param {{explain?: (row: Summary) => Words|null}} [options] each row in plain words
+ * @param {{explain?: (row: Summary) => Words|null, share?: (row: Summary) => number}} [options]
+ *   each row in plain words; the share of the calibrated speed each of its workers gets on a
+ *   quiet machine (less than 1 when they outnumber the cores: `fairShare` in verdicts.js)
  */
-export function renderResults(table, results, { explain } = {}) {
+export function renderResults(table, results, { explain, share } = {}) {
   table.classList.add('results-table');
   const caption = table.caption ?? table.createCaption();
   caption.textContent = results.length
@@ -92,7 +94,7 @@ export function renderResults(table, results, { explain } = {}) {
       el('td', 'num', formatMs(r.wallMs)),
       el('td', 'num speedup', speedupText(r)),
       lagCell,
-      wordsCell(explain?.(r) ?? null, [r.note, slowNote(r)].filter(Boolean).join('; ')),
+      wordsCell(explain?.(r) ?? null, [r.note, slowNote(r, share?.(r) ?? 1)].filter(Boolean).join('; ')),
     ];
     if (r.speedup != null && Number.isFinite(r.speedup)) {
       cells[3].classList.add(r.speedup >= 1.4 ? 'faster' : r.speedup < 0.8 ? 'slower' : 'same');
@@ -109,12 +111,14 @@ export function renderResults(table, results, { explain } = {}) {
 }
 
 /**
- * A plain-words note when a context of the run computed slower than the calibration.
- * @param {Summary} r
+ * A plain-words note when a context of the run computed slower than the calibration, or than
+ * its `share` of it when the workers outnumber the cores.
+ * @param {Summary} r @param {number} share
  */
-function slowNote(r) {
-  if (r.speedRatio == null || r.speedRatio >= SLOW_CONTEXT) return '';
-  return `computed at ${Math.round(r.speedRatio * 100)}% of this machine's calibrated speed: something else was using the processor`;
+function slowNote(r, share) {
+  if (r.speedRatio == null || r.speedRatio / share >= SLOW_CONTEXT) return '';
+  const expected = share < 1 ? `, where its share of the cores was ${Math.round(share * 100)}%` : '';
+  return `computed at ${Math.round(r.speedRatio * 100)}% of this machine's calibrated speed${expected}: something else was using the processor`;
 }
 
 /**

@@ -263,7 +263,7 @@ export function verdict(result, options) {
       }
       if (s >= CLEARLY_ABOVE) return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
       if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
-      return out('inconclusive', greyZone(s, result));
+      return out('inconclusive', greyZone(s, result, o));
     }
 
     case EXPECT.serialCpu: {
@@ -273,7 +273,7 @@ export function verdict(result, options) {
       if (s >= CLEARLY_ABOVE) return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
       if (ideal == null) return out('inconclusive', `inconclusive: ${x(s)}; the gain depends on the share of waiting`);
       if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
-      return out('inconclusive', greyZone(s, result));
+      return out('inconclusive', greyZone(s, result, o));
     }
 
     case EXPECT.offload: {
@@ -290,7 +290,7 @@ export function verdict(result, options) {
       }
       if (s <= ABOUT_ONE_MAX) return out('contradicted', `contradicted: measured ${x(s)}, ${above}`);
       if (best != null && s <= best) return out('contradicted', `contradicted: ${x(s)}, not ahead of ${bestName}`);
-      if (s < CLEARLY_ABOVE) return out('inconclusive', greyZone(s, result));
+      if (s < CLEARLY_ABOVE) return out('inconclusive', greyZone(s, result, o));
       if (best == null) return out('inconclusive', `measured ${x(s)}${idealNote}; run asyncio and threading to compare`);
       if (s < best * CLEARLY_AHEAD) return out('inconclusive', `inconclusive: ${x(s)}, only just ahead of ${bestName}`);
       return out('confirmed', `confirmed: ${x(s)}, ahead of ${bestName}${idealNote}`);
@@ -327,16 +327,48 @@ export function verdict(result, options) {
 }
 
 /**
+ * The share of the calibrated speed each worker of `r` gets on a quiet machine: all of it, or
+ * cores / workers when more of them compute at once than there are cores (a Pool(8) on 2
+ * cores: a quarter each, as the OS shares the cores among them). The baseline, asyncio and
+ * threads under the GIL compute one at a time.
+ * @param {Result} r @param {VerdictOptions} o
+ */
+export function fairShare(r, o) {
+  const threads = r.model === 'threading' || r.model === 'asyncio-threads';
+  if (r.model === 'sequential' || r.model === 'asyncio' || (threads && r.gil !== false)) return 1;
+  const cores = Math.max(1, o.cores || 1);
+  const computing = Math.max(1, Math.min(r.workers ?? 1, o.tasks ?? Infinity));
+  return Math.min(1, cores / computing);
+}
+
+/**
+ * How fast the run's slowest context computed, as a share of what it gets on a quiet
+ * machine (`fairShare`), or null when nothing computed.
+ * @param {Result} r @param {VerdictOptions} o
+ */
+function quietShare(r, o) {
+  return r.speedRatio == null ? null : r.speedRatio / fairShare(r, o);
+}
+
+/** What the slowest context got, in words: of the calibrated speed, or of its share of the cores. @param {Result} r @param {VerdictOptions} o @param {number} ratio */
+function speedWords(r, o, ratio) {
+  const pct = `${Math.round(ratio * 100)}%`;
+  const share = fairShare(r, o);
+  return share < 1 ? `${pct} of its share of the cores (${Math.round(share * 100)}% of the calibrated speed)` : `${pct} of the calibrated speed`;
+}
+
+/**
  * The words for a speedup in the grey zone between about 1x and clearly above 1: what the
  * run's slowest context got of the calibrated speed, when it got less than all of it (it
  * still counted as quiet, above SLOW_CONTEXT, yet a slowed context pulls a parallel speedup
  * down into this zone), and what to do.
- * @param {number} s @param {Result} r
+ * @param {number} s @param {Result} r @param {VerdictOptions} o
  */
-export function greyZone(s, r) {
+export function greyZone(s, r, o) {
+  const ratio = quietShare(r, o);
   const slowed =
-    r.speedRatio != null && r.speedRatio < GREY_SPEED
-      ? ` (${r.model === 'asyncio' ? "the page's thread" : 'its slowest worker'} computed at ${Math.round(r.speedRatio * 100)}% of the calibrated speed)`
+    ratio != null && ratio < GREY_SPEED
+      ? ` (${r.model === 'asyncio' ? "the page's thread" : 'its slowest worker'} computed at ${speedWords(r, o, ratio)})`
       : '';
   return `inconclusive: ${x(s)}, between about 1x and clearly above 1${slowed}; run again`;
 }
@@ -374,6 +406,10 @@ export function busyReason(r, o) {
   const pct = (/** @type {number} */ v) => `${Math.round(v * 100)}%`;
   if (o.probe != null && o.probe < BUSY_PROBE) return `your machine was busy (the kernel ran at ${pct(o.probe)} of its calibrated speed between rounds)`;
   const context = r.model === 'asyncio' ? "asyncio's thread (the page's)" : `a ${r.model} worker`;
-  if (r.speedRatio != null && r.speedRatio < SLOW_CONTEXT) return `your machine was busy (${context} computed at ${pct(r.speedRatio)} of its calibrated speed)`;
+  const ratio = quietShare(r, o);
+  if (ratio != null && ratio < SLOW_CONTEXT) {
+    const of = fairShare(r, o) < 1 ? speedWords(r, o, ratio) : `${pct(ratio)} of its calibrated speed`;
+    return `your machine was busy (${context} computed at ${of})`;
+  }
   return '';
 }
