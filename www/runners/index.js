@@ -119,20 +119,27 @@ export async function runModel(model, ctx, round = 0) {
   });
 }
 
-/** How long one noise probe computes, ms, and how many are taken (the fastest counts). */
+/** How long one noise probe computes, ms, how many are taken (the fastest counts), and the pause between two. */
 const PROBE_MS = 10;
-const PROBES = 3;
+const PROBES = 4;
+const PROBE_GAP_MS = 40;
 
 /**
  * How much of a core the page's thread gets now: the kernel's speed over a few short
- * probes (the fastest counts, each in a macrotask of its own) as a share of its calibrated
- * speed. About 1 on a quiet machine; well below when other work holds the cores.
- * @param {number} itersPerMs
+ * probes (the fastest counts, each in a macrotask of its own, 40 ms apart) as a share of its
+ * calibrated speed. About 1 on a quiet machine; well below when other work holds the cores.
+ * It waits two frames first: the rows just drawn are painted on other threads. Probed at
+ * once and back to back, it read 0.22-0.71 of the calibrated speed on a quiet machine in
+ * about half the runs, after a Pool(8) or while the page made its spare workers. Stop ends
+ * it at once.
+ * @param {number} itersPerMs @param {AbortSignal} signal
  */
-export async function probeSpeed(itersPerMs) {
+export async function probeSpeed(itersPerMs, signal) {
+  await abortable(nextFrame(), signal);
+  await abortable(nextFrame(), signal);
   let best = 0;
   for (let i = 0; i < PROBES; i++) {
-    await new Promise((r) => setTimeout(r, 0));
+    await abortable(new Promise((r) => setTimeout(r, i === 0 ? 0 : PROBE_GAP_MS)), signal);
     best = Math.max(best, PROBE_MS / core().kernelWork(PROBE_MS, itersPerMs));
   }
   return best;
@@ -172,7 +179,7 @@ export async function runPlan(plan, base, hooks) {
     if (hooks.skip(step.model) || unavailable.has(step.model)) continue;
     if (step.round !== probed) {
       probed = step.round;
-      hooks.onProbe(step.round, await probeSpeed(base.itersPerMs));
+      hooks.onProbe(step.round, await probeSpeed(base.itersPerMs, base.signal));
     }
     hooks.onStart(i, step);
     const ctx = {
@@ -206,7 +213,7 @@ export async function runPlan(plan, base, hooks) {
       hooks.onResult(r);
     }
   }
-  hooks.onProbe(plan.rounds, await probeSpeed(base.itersPerMs));
+  hooks.onProbe(plan.rounds, await probeSpeed(base.itersPerMs, base.signal));
   return results;
 }
 
