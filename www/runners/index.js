@@ -177,11 +177,12 @@ export async function runPlan(plan, base, hooks) {
   for (const [i, step] of plan.steps.entries()) {
     if (base.signal.aborted) throw stopped();
     if (hooks.skip(step.model) || unavailable.has(step.model)) continue;
+    // Said first: the probe before a round takes a moment, and the page says at once what runs.
+    hooks.onStart(i, step);
     if (step.round !== probed) {
       probed = step.round;
       hooks.onProbe(step.round, await probeSpeed(base.itersPerMs, base.signal));
     }
-    hooks.onStart(i, step);
     const ctx = {
       ...base,
       onTrace: (/** @type {Trace} */ t) => base.onTrace(t, step),
