@@ -350,11 +350,15 @@ function quietShare(r, o) {
   return r.speedRatio == null ? null : r.speedRatio / fairShare(r, o);
 }
 
-/** What the slowest context got, in words: of the calibrated speed, or of its share of the cores. @param {Result} r @param {VerdictOptions} o @param {number} ratio */
-function speedWords(r, o, ratio) {
+/**
+ * What the slowest context got, in words: of the calibrated speed (`whose`: "the", "its"),
+ * or of its share of the cores.
+ * @param {Result} r @param {VerdictOptions} o @param {number} ratio @param {string} [whose]
+ */
+function speedWords(r, o, ratio, whose = 'the') {
   const pct = `${Math.round(ratio * 100)}%`;
   const share = fairShare(r, o);
-  return share < 1 ? `${pct} of its share of the cores (${Math.round(share * 100)}% of the calibrated speed)` : `${pct} of the calibrated speed`;
+  return share < 1 ? `${pct} of its share of the cores (${Math.round(share * 100)}% of the calibrated speed)` : `${pct} of ${whose} calibrated speed`;
 }
 
 /**
@@ -407,9 +411,6 @@ export function busyReason(r, o) {
   if (o.probe != null && o.probe < BUSY_PROBE) return `your machine was busy (the kernel ran at ${pct(o.probe)} of its calibrated speed between rounds)`;
   const context = r.model === 'asyncio' ? "asyncio's thread (the page's)" : `a ${r.model} worker`;
   const ratio = quietShare(r, o);
-  if (ratio != null && ratio < SLOW_CONTEXT) {
-    const of = fairShare(r, o) < 1 ? speedWords(r, o, ratio) : `${pct(ratio)} of its calibrated speed`;
-    return `your machine was busy (${context} computed at ${of})`;
-  }
+  if (ratio != null && ratio < SLOW_CONTEXT) return `your machine was busy (${context} computed at ${speedWords(r, o, ratio, 'its')})`;
   return '';
 }
