@@ -3,7 +3,7 @@
 //!
 //! Threads see it in their shared memory (the page writes it through the memory the threads
 //! host shares with it), between chunks of work and while they sleep; work on an event loop
-//! is stopped by dropping its future at its next breath (`task::BREATHE_MS`); a process is
+//! is stopped by dropping its future at its next breath (`event_loop::BREATHE_MS`); a process is
 //! a worker the page terminates.
 
 use crate::clock::Clock;

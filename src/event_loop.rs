@@ -29,6 +29,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+/// The longest a loop's holders keep the platform from a turn, ms: a browser's page then
+/// still sees Stop and input within it.
+pub const BREATHE_MS: f64 = 50.0;
+
 /// An event loop, as a task sees it.
 pub trait EventLoop: Clock {
     /// Wait until absolute time `deadline` (epoch ms); other tasks run meanwhile.
@@ -53,6 +57,12 @@ pub trait EventLoop: Clock {
     /// so Stop can reach a long computation); no task of this loop wakes, though one that
     /// has never been polled may be polled: it must wait until the loop is [`free`](EventLoop::free).
     fn breathe(&self) -> Wake;
+
+    /// Whether the platform has gone [`BREATHE_MS`] without a turn, counted across every task
+    /// that held the loop meanwhile: a holder then [`breathe`](EventLoop::breathe)s. Many
+    /// short computations that hand the loop to each other owe it a turn as one long one
+    /// does. A worker's platform is owed turns far less often.
+    fn breath_due(&self) -> bool;
 
     /// Ready at once when the loop is free; while another task holds it, ready when it lets
     /// go. A task awaits it before its first step: a future polled for the first time while
@@ -195,6 +205,10 @@ pub struct Timers {
     waiting_free: Vec<Rc<Waiter>>,
     /// Holders letting the platform take a turn: served whether or not the loop is held.
     breaths: VecDeque<Rc<Waiter>>,
+    /// When the platform last had a turn (absolute ms; 0 before the first).
+    turned_at: f64,
+    /// The longest the platform goes without a turn, ms; 0 for [`BREATHE_MS`].
+    breath_ms: f64,
 }
 
 impl Timers {
@@ -252,6 +266,31 @@ impl Timers {
     /// The oldest breath, taken off its queue.
     pub fn next_breath(&mut self) -> Option<Rc<Waiter>> {
         self.breaths.pop_front()
+    }
+
+    /// The platform had a turn at `now`: it ran one of its own tasks (a timer, a message)
+    /// before coming back to this loop.
+    pub fn turned(&mut self, now: f64) {
+        self.turned_at = now;
+    }
+
+    /// Whether a holder of the loop owes the platform a turn at `now`: it has had none for
+    /// [`BREATHE_MS`] (or as long as [`Timers::breathe_every`] said), whichever tasks held
+    /// the loop meanwhile.
+    pub fn breath_due(&self, now: f64) -> bool {
+        let every = if self.breath_ms > 0.0 {
+            self.breath_ms
+        } else {
+            BREATHE_MS
+        };
+        now - self.turned_at >= every
+    }
+
+    /// Give the platform a turn every `ms` instead of every [`BREATHE_MS`] (never, with
+    /// `f64::INFINITY`): a worker, where no input waits and each turn costs the
+    /// computation time.
+    pub fn breathe_every(&mut self, ms: f64) {
+        self.breath_ms = ms;
     }
 
     /// Yields waiting to be served.
@@ -369,6 +408,10 @@ mod native {
             TIMERS.with(|t| t.borrow_mut().breathe())
         }
 
+        fn breath_due(&self) -> bool {
+            TIMERS.with(|t| t.borrow().breath_due(SystemClock.now_ms()))
+        }
+
         fn free(&self) -> Wake {
             TIMERS.with(|t| t.borrow_mut().free())
         }
@@ -423,6 +466,7 @@ mod native {
             // One turn: the breaths, every yield queued before it, then every sleeper due.
             let woken = TIMERS.with(|t| {
                 let mut t = t.borrow_mut();
+                t.turned(SystemClock.now_ms());
                 let mut woken: Vec<Rc<Waiter>> = Vec::new();
                 while let Some(b) = t.next_breath() {
                     woken.push(b);

@@ -4,8 +4,10 @@
 //! The sequential baseline, asyncio and each process all run this same task; they differ
 //! only in how many run at once and where. A computation that does not await holds the
 //! loop, as a CPU-bound coroutine holds Python's: no other task of the loop runs until it
-//! ends (or yields, with `yield_ms`). It lets the platform breathe every
-//! [`BREATHE_MS`], so a browser still sees Stop.
+//! ends (or yields, with `yield_ms`). It checks between chunks of [`CHUNK_MS`] whether the
+//! platform is owed a turn ([`EventLoop::breath_due`]: none for [`BREATHE_MS`], across
+//! every task that held the loop meanwhile), so a page still sees Stop however the work is
+//! cut.
 //!
 //! Where each part runs is the task's [`Offload`]: on the loop (the default), as a blocking
 //! call that holds the loop (`time.sleep` inside a coroutine, the mistake the blocking lab
@@ -13,15 +15,16 @@
 //! `asyncio.to_thread`); the worker's spans then go on the worker's lane and the task's
 //! own lane shows it `awaiting`.
 
-use crate::event_loop::{take, until_free, EventLoop, Held};
+use crate::event_loop::{take, until_free, EventLoop, Held, BREATHE_MS};
 use crate::executor::{Done, ExecError, Executor, Job, Work};
 use crate::trace::{State, Trace};
 use crate::workload::{Kernel, TaskSpec};
 use std::cell::RefCell;
 
-/// The longest stretch of computing (or of a blocking call) between two breaths of the
-/// platform, ms.
-pub const BREATHE_MS: f64 = 50.0;
+/// The stretch of computing (or of a blocking call) between two looks at whether the
+/// platform is owed a turn, ms: a fifth of [`BREATHE_MS`], so a turn comes at most
+/// `BREATHE_MS + CHUNK_MS` after the last.
+pub const CHUNK_MS: f64 = BREATHE_MS / 5.0;
 
 /// Where one part of a task runs.
 #[derive(Clone, Copy)]
@@ -170,39 +173,45 @@ async fn taken<'l, L: EventLoop + ?Sized>(
     held
 }
 
-/// `iters` iterations of the kernel on the loop `_held`, breathing every [`BREATHE_MS`].
+/// Let the platform take a turn if it is owed one (see [`EventLoop::breath_due`]).
+async fn breathe_if_due<L: EventLoop + ?Sized>(lp: &L) {
+    if lp.breath_due() {
+        lp.breathe().await;
+    }
+}
+
+/// `iters` iterations of the kernel on the loop `_held`, in chunks of [`CHUNK_MS`], the
+/// platform taking a turn whenever it is owed one (before the first chunk too: the task
+/// before this one may have held the loop until now).
 async fn compute<L: EventLoop + ?Sized>(
     lp: &L,
     kernel: &Kernel,
     iters: u64,
     _held: Held<'_, L>,
 ) -> u64 {
-    let per_breath = kernel.iters_for(BREATHE_MS).max(1);
+    let chunk = kernel.iters_for(CHUNK_MS).max(1);
     let mut checksum = 0;
     let mut done = 0;
     while done < iters {
-        let n = per_breath.min(iters - done);
+        breathe_if_due(lp).await;
+        let n = chunk.min(iters - done);
         checksum ^= kernel.work_iters(n, |_| true);
         done += n;
-        if done < iters {
-            lp.breathe().await;
-        }
     }
     checksum
 }
 
-/// A blocking call of `ms` on the loop `_held`, breathing every [`BREATHE_MS`].
+/// A blocking call of `ms` on the loop `_held`, in chunks of [`CHUNK_MS`], the platform
+/// taking a turn whenever it is owed one.
 async fn block<L: EventLoop + ?Sized>(lp: &L, ms: f64, _held: Held<'_, L>) {
     let until = lp.now_ms() + ms;
     loop {
+        breathe_if_due(lp).await;
         let left = until - lp.now_ms();
         if left <= 0.0 {
             return;
         }
-        lp.block(left.min(BREATHE_MS));
-        if until > lp.now_ms() {
-            lp.breathe().await;
-        }
+        lp.block(left.min(CHUNK_MS));
     }
 }
 

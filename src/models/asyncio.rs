@@ -100,6 +100,65 @@ mod tests {
         assert!(t.wall_ms < 8.0 * 40.0 / 2.0, "{}", t.wall_ms);
     }
 
+    /// Many short CPU coroutines hand the loop to each other with no turn of the platform
+    /// between them, and the platform is still owed one every `BREATHE_MS`, counted across
+    /// the tasks: 12 tasks of 20 ms, each shorter than a breath, breathe at least 3 times in
+    /// their 240 ms. Counted within each task, they never breathed, and a page running 200
+    /// of them answered Stop only when all were done.
+    #[test]
+    fn short_computations_breathe_across_tasks() {
+        use crate::clock::Clock;
+        use crate::event_loop::{block_on, NativeLoop, Wake};
+        use std::sync::Mutex;
+
+        /// The native loop, noting when a holder breathes.
+        #[derive(Default)]
+        struct Watched(Mutex<Vec<f64>>);
+        impl Clock for Watched {
+            fn now_ms(&self) -> f64 {
+                NativeLoop.now_ms()
+            }
+        }
+        impl EventLoop for Watched {
+            fn sleep_until(&self, deadline: f64) -> Wake {
+                NativeLoop.sleep_until(deadline)
+            }
+            fn yield_now(&self) -> Wake {
+                NativeLoop.yield_now()
+            }
+            fn hold(&self) {
+                NativeLoop.hold()
+            }
+            fn release(&self) {
+                NativeLoop.release()
+            }
+            fn breathe(&self) -> Wake {
+                self.0.lock().expect("not poisoned").push(self.now_ms());
+                NativeLoop.breathe()
+            }
+            fn breath_due(&self) -> bool {
+                NativeLoop.breath_due()
+            }
+            fn free(&self) -> Wake {
+                NativeLoop.free()
+            }
+            fn block(&self, ms: f64) {
+                NativeLoop.block(ms)
+            }
+        }
+
+        let p = crate::params::parse_query("workload=cpu&tasks=12&cpu_ms=20").params;
+        let lp = Watched::default();
+        let t = block_on(run(&p, kernel(), &lp, &Progress::none()));
+        assert_eq!(t.max_overlap(State::Running), 1);
+        let breaths = lp.0.lock().expect("not poisoned").len();
+        assert!(
+            breaths >= 3,
+            "{breaths} breaths in {} ms of work",
+            t.wall_ms
+        );
+    }
+
     /// CPU tasks never overlap: a computing task holds the loop, and the others are
     /// blocked meanwhile.
     #[test]
