@@ -9,11 +9,22 @@
 //! a `MessageChannel`: a future that woke itself with a microtask (a resolved `Promise`)
 //! would never let the page paint or other timers fire, and `setTimeout(0)` would not do
 //! either, as browsers clamp it to 4 ms once timers nest five deep
-//! (https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html#timers).
+//! (https://html.spec.whatwg.org/multipage/timers-and-user-prompts.html#timers). Every
+//! timer, yield and breath that arrives marks a turn of the platform
+//! ([`Timers::turned`]), from which a holder of the loop tells when the next breath is due.
+//!
+//! A worker's loop breathes far less often than the page's. In WebKit each round trip
+//! through a worker's own event loop put it to sleep for 10-25 ms: a process that breathed
+//! every 50 ms computed at 40-60% of its speed (docs/engines.md). But a worker needs a turn
+//! when Stop comes: Chromium's `terminate()` lets the task a worker is running end first,
+//! and forces it only after about 2 s (a worker computing in WebAssembly that never
+//! returned to its event loop computed on for more than a second). So a worker watches a
+//! stop flag in shared memory where the page can share memory ([`watch_stop`]), and takes a
+//! turn only when it is raised; elsewhere it breathes every [`WORKER_BREATHE_MS`].
 
 use crate::clock::Clock;
 use crate::event_loop::{EventLoop, Timers, Wake};
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Atomics, Function, Int32Array, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -81,10 +92,40 @@ struct State {
     /// Yield messages posted and not yet arrived.
     yields_in_flight: usize,
     breaths: Option<Channel>,
+    /// A worker's stop flag, word 0 of shared memory the page raises before terminating it.
+    stop: Option<Int32Array>,
 }
 
 thread_local! {
-    static LOOP: RefCell<State> = RefCell::new(State::default());
+    static LOOP: RefCell<State> = RefCell::new(State::for_this_thread());
+}
+
+/// How often a worker's loop lets its event loop take a turn while it computes, where it
+/// has no stop flag to watch, ms: Stop reaches it within this in Chromium, and in WebKit a
+/// turn costs 4-10% of it.
+pub const WORKER_BREATHE_MS: f64 = 250.0;
+
+impl State {
+    /// A new loop state; a worker's (there is no `document` in a worker's global scope)
+    /// breathes every [`WORKER_BREATHE_MS`].
+    fn for_this_thread() -> State {
+        let mut state = State::default();
+        if !Reflect::has(&js_sys::global(), &"document".into()).unwrap_or(false) {
+            state.timers.breathe_every(WORKER_BREATHE_MS);
+        }
+        state
+    }
+}
+
+/// This worker's loop watches `flag` (an `Int32Array` over shared memory; the page raises
+/// word 0 before it terminates the worker) and takes a turn only once it is raised: the
+/// worker then computes without a pause, and Stop still ends it at once.
+pub fn watch_stop(flag: Int32Array) {
+    LOOP.with(|l| {
+        let mut state = l.borrow_mut();
+        state.stop = Some(flag);
+        state.timers.breathe_every(f64::INFINITY);
+    });
 }
 
 /// Arm the browser timer for the earliest deadline, unless one is armed for it already.
@@ -110,7 +151,9 @@ fn fire() {
     let due = LOOP.with(|l| {
         let mut state = l.borrow_mut();
         state.armed = None;
-        let due = state.timers.due(PerformanceClock.now_ms());
+        let now = PerformanceClock.now_ms();
+        state.timers.turned(now);
+        let due = state.timers.due(now);
         arm(&mut state);
         due
     });
@@ -126,6 +169,7 @@ fn serve_yield() {
     let next = LOOP.with(|l| {
         let mut state = l.borrow_mut();
         state.yields_in_flight = state.yields_in_flight.saturating_sub(1);
+        state.timers.turned(PerformanceClock.now_ms());
         state.timers.next_yield()
     });
     if let Some(waiter) = next {
@@ -134,7 +178,12 @@ fn serve_yield() {
 }
 
 fn serve_breath() {
-    if let Some(waiter) = LOOP.with(|l| l.borrow_mut().timers.next_breath()) {
+    let next = LOOP.with(|l| {
+        let mut state = l.borrow_mut();
+        state.timers.turned(PerformanceClock.now_ms());
+        state.timers.next_breath()
+    });
+    if let Some(waiter) = next {
         waiter.wake();
     }
 }
@@ -219,6 +268,17 @@ impl EventLoop for JsLoop {
             serve_breath();
         }
         wake
+    }
+
+    fn breath_due(&self) -> bool {
+        LOOP.with(|l| {
+            let state = l.borrow();
+            let stopped = state
+                .stop
+                .as_ref()
+                .is_some_and(|f| Atomics::load(f, 0).is_ok_and(|v| v != 0));
+            stopped || state.timers.breath_due(PerformanceClock.now_ms())
+        })
     }
 
     fn block(&self, ms: f64) {

@@ -130,6 +130,20 @@ pub fn kernel_work(ms: f64, iters_per_ms: f64) -> Result<f64, JsError> {
     Ok(PerformanceClock.now_ms() - start)
 }
 
+/// In a worker: watch `flag` (an `Int32Array` over a `SharedArrayBuffer`, word 0 raised by
+/// the page before it terminates the worker) instead of giving the event loop a turn every
+/// 250 ms while computing. An array that is not over shared memory is refused.
+#[wasm_bindgen(js_name = watchStop)]
+pub fn watch_stop(flag: js_sys::Int32Array) -> Result<(), JsError> {
+    if !flag.buffer().is_instance_of::<js_sys::SharedArrayBuffer>() || flag.length() < 1 {
+        return Err(JsError::new(
+            "watchStop: the flag must be an Int32Array of at least 1 over a SharedArrayBuffer",
+        ));
+    }
+    js_loop::watch_stop(flag);
+    Ok(())
+}
+
 /// Whether this is the threads build (shared memory, a rayon pool).
 #[wasm_bindgen(js_name = hasThreads)]
 pub fn has_threads() -> bool {

@@ -183,6 +183,108 @@ for (const b of BROWSERS) {
       });
     }
 
+    /**
+     * A computing process gives its own event loop as few turns as Stop allows, so it
+     * computes at its full speed: where the page can share memory it watches a stop flag and
+     * takes no turn at all (a message posted to it 80 ms into a task of 400 ms is answered
+     * after the task's result), elsewhere one every 250 ms (the message is answered no
+     * sooner than 200 ms into the task). Its kernel runs at 0.85 or more of the page's
+     * calibration (best of four, the page idle meanwhile). A process that breathed through its
+     * own event loop every 50 ms answered the message within about 100 ms in every engine,
+     * and in WebKit computed at 0.40-0.60 of the calibration (docs/engines.md).
+     */
+    test(`${b.name}: a computing process runs without a pause`, { timeout: 120_000 }, async (t) => {
+      // No thread pool to prepare: its threads warming up would share the cores.
+      const page = await (await session.get()).open(`${server.url}?models=sequential,multiprocessing&workload=cpu`);
+      await ready(page);
+      const out = await page.evaluate(async () => {
+        const pg = /** @type {any} */ (window).playground;
+        await pg.caps.coresMeasured;
+        // The page settles first: WebKitGTK drawing in software kept its own thread at about
+        // 0.65 of a core for 4 s after load here (docs/engines.md).
+        await new Promise((r) => setTimeout(r, 4000));
+        const itersPerMs = pg.itersPerMs;
+        const shared = globalThis.crossOriginIsolated && typeof SharedArrayBuffer === 'function';
+        const worker = new Worker(new URL('./workers/process.js', location.href), { type: 'module' });
+        /** @type {Array<{type: string, at: number, data: any}>} */
+        const seen = [];
+        /** @type {(() => void) | null} */
+        let wake = null;
+        worker.onmessage = (ev) => {
+          seen.push({ type: ev.data.type, at: performance.now(), data: ev.data });
+          wake?.();
+        };
+        const next = (/** @type {string} */ type) =>
+          new Promise((resolve, reject) => {
+            const deadline = setTimeout(() => reject(new Error(`no ${type} in 20 s: ${JSON.stringify(seen.map((m) => m.type))}`)), 20_000);
+            const look = () => {
+              const i = seen.findIndex((m) => m.type === type);
+              if (i < 0) return;
+              clearTimeout(deadline);
+              wake = null;
+              resolve(seen.splice(i, 1)[0]);
+            };
+            wake = look;
+            look();
+          });
+        await next('playground:process:loaded');
+        const stop = shared ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+        worker.postMessage({ type: 'playground:process:init', moduleUrl: new URL('./pkg/plain/concurrency_playground_bg.wasm', location.href).href, warmUpMs: 100, stop });
+        await next('playground:process:ready');
+        const tasks = [];
+        for (let id = 1; id <= 4; id++) {
+          const sentAt = performance.now();
+          worker.postMessage({ type: 'playground:process:task', id, query: 'workload=cpu&tasks=1&cpu_ms=400', index: 0, itersPerMs });
+          await new Promise((r) => setTimeout(r, 80));
+          worker.postMessage({ type: 'playground:process:nothing', id: 100 + id });
+          const result = await next('playground:process:result');
+          const answer = await next('playground:error');
+          const running = result.data.spans.filter((/** @type {any} */ s) => s.state === 'running');
+          const ms = running.reduce((/** @type {number} */ a, /** @type {any} */ s) => a + (s.end_ms - s.start_ms), 0);
+          tasks.push({ answeredAfterResult: answer.at >= result.at, answeredAtMs: Math.round(answer.at - sentAt), speed: result.data.iters / ms / itersPerMs });
+        }
+        worker.terminate();
+        return { shared, tasks };
+      });
+      const { shared, tasks } = out;
+      t.diagnostic(`shared memory: ${shared}; kernel over the calibration: ${tasks.map((x) => x.speed.toFixed(2)).join(', ')}; message answered at ${tasks.map((x) => x.answeredAtMs).join(', ')} ms`);
+      for (const x of tasks) {
+        if (shared) assert.ok(x.answeredAfterResult, `${b.name}: the process answered a message while it computed: ${JSON.stringify(out)}`);
+        else assert.ok(x.answeredAtMs >= 200, `${b.name}: the process answered a message ${x.answeredAtMs} ms into its task: ${JSON.stringify(out)}`);
+      }
+      const best = Math.max(...tasks.map((x) => x.speed));
+      assert.ok(best >= 0.85, `${b.name}: the process computed at ${best.toFixed(2)} of the calibration at best: ${JSON.stringify(out)}`);
+      assert.deepEqual(await page.problems(), []);
+      await page.close();
+    });
+
+    /**
+     * The biggest runs threads allow fit in the threads build's memory, whose maximum is
+     * 256 MiB (`THREADS_MAX_MEMORY` in scripts/playground.sh; iOS Safari refuses large
+     * maximums): 64 threads on 256 tasks, and the race lab on 64 threads, end `done`, and
+     * the pool's memory has not grown past it.
+     */
+    if (b.threads) {
+      test(`${b.name}: the biggest thread runs fit in 256 MiB`, { timeout: 180_000 }, async (t) => {
+        const sizes = [];
+        for (const query of ['models=threading&workload=mixed&tasks=256&io_ms=5&cpu_ms=2&threads=64&gil=off', 'lab=race&threads=64&increments=1000000&gil=on']) {
+          const { page, state, error } = await autorun(await session.get(), `${server.url}?${query}&run=1`);
+          assert.equal(state, 'done', `${b.name}: ${query} ended ${state}: ${error}`);
+          const mib = await page.evaluate(async () => {
+            const threading = await import('./runners/threading.js');
+            const { MSG } = await import('./shared/protocol.js');
+            const { ready } = await threading.request(64, location.search.slice(1), { type: MSG.threadsSum, n: 1 });
+            return ready.memory.buffer.byteLength / 2 ** 20;
+          });
+          sizes.push(mib);
+          assert.ok(mib <= 256, `${b.name}: ${query}: the pool's memory is ${mib} MiB`);
+          assert.deepEqual(await page.problems(), []);
+          await page.close();
+        }
+        t.diagnostic(`the pool's memory after the biggest runs: ${sizes.map((m) => m.toFixed(1)).join(', ')} MiB`);
+      });
+    }
+
     /** The labs: processes change only their own copies; threads race (where they run). */
     test(`${b.name}: the isolation lab and the race lab`, { timeout: 120_000 }, async () => {
       const iso = await autorun(await session.get(), `${server.url}?models=multiprocessing&lab=isolation&processes=2&increments=1000&shared=on&run=1`);

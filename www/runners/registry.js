@@ -28,8 +28,35 @@ export function renameWorker(worker, role) {
   if (live.has(worker)) live.set(worker, role);
 }
 
+/** @type {WeakMap<Worker, Int32Array>} the stop flag of each worker that has one */
+const stopFlags = new WeakMap();
+
+/**
+ * A stop flag for `worker` in shared memory, raised before it is terminated, or null where
+ * the page cannot share memory: a computing process watches it instead of giving its event
+ * loop a turn every 250 ms (`boundary/js_loop.rs` says why).
+ * @param {Worker} worker
+ * @returns {Int32Array | null}
+ */
+export function stopFlagFor(worker) {
+  if (!globalThis.crossOriginIsolated || typeof SharedArrayBuffer !== 'function') return null;
+  let flag = stopFlags.get(worker);
+  if (!flag) {
+    try {
+      flag = new Int32Array(new SharedArrayBuffer(4));
+    } catch {
+      return null;
+    }
+    stopFlags.set(worker, flag);
+  }
+  return flag;
+}
+
 /** @param {Worker} worker */
 export function stopWorker(worker) {
+  // Raised first: Chromium lets a worker's running task end before it terminates it.
+  const flag = stopFlags.get(worker);
+  if (flag) Atomics.store(flag, 0, 1);
   worker.terminate();
   live.delete(worker);
   busy.delete(worker);

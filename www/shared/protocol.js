@@ -39,6 +39,8 @@ export const MSG = Object.freeze({
   // The baseline, in a process of its own: every task one after another.
   processSequential: 'playground:process:sequential',
   processProgress: 'playground:process:progress',
+  // How many contexts really compute at once: every process computes from `from` for `ms`.
+  processSpin: 'playground:process:spin',
   // Any worker: something went wrong; `message` says what.
   error: 'playground:error',
 });

@@ -7,14 +7,19 @@
  * per instance and per thread), then answers messages:
  *
  * - on start, once its script and the glue are loaded: `processLoaded` {at}
- * - `processInit` {module | moduleUrl, warmUpMs?} -> `processReady` {t0, tInstance, t1, speed}:
- *   `t0` the init received, `tInstance` its own instance made, `t1` warmed up
+ * - `processInit` {module | moduleUrl, warmUpMs?, stop?} -> `processReady` {t0, tInstance, t1, speed}:
+ *   `t0` the init received, `tInstance` its own instance made, `t1` warmed up; `stop`, an
+ *   `Int32Array` over shared memory that the page raises before terminating the process:
+ *   watched while computing, instead of a turn of this worker's event loop every 250 ms
  * - `processTask` {id, query, index, itersPerMs} -> `processResult` {id, index, receivedAt,
  *   sentAt, spans, iters, payload, checksum, counter}
  * - `processCount` {id, index, n, shared?} -> `processCount` {id, index, receivedAt, sentAt,
  *   ran: [start, end], counter, shared}
  * - `processSequential` {id, query, itersPerMs}: the baseline, every task one after another
  *   -> `processProgress` {id, trace} while it runs, then `processResult` {id, trace}
+ * - `processSpin` {id, from, ms, itersPerMs} -> `processSpin` {id, workMs}: compute from
+ *   epoch ms `from` for `ms`; `workMs` is the work done, in ms at the calibrated speed (how
+ *   many processes really compute at once, `measureParallelism` in runners/processes.js)
  * - anything else -> `error` {message}; the worker keeps running.
  *
  * A panic traps the instance; the process then answers every message with an `error`
@@ -109,6 +114,13 @@ async function onInit(data) {
     return;
   }
   loaded = true;
+  if (data.stop instanceof Int32Array) {
+    try {
+      glue.watchStop(data.stop);
+    } catch (e) {
+      return reportError(`init: ${errorMessage(e)}`);
+    }
+  }
   const tInstance = nowMs();
   const speed = warmUpMs > 0 ? glue.warmUp(warmUpMs, 4 * warmUpMs) : 0;
   scope.postMessage({ type: MSG.processReady, t0, tInstance, t1: nowMs(), speed });
@@ -230,6 +242,36 @@ function onCount(data, receivedAt) {
   scope.postMessage({ type: MSG.processCount, id: data.id, index, receivedAt, spans: [], ran, counter, shared: sharedSeen, sentAt: nowMs() });
 }
 
+/**
+ * Compute from epoch ms `from` until `from + ms`, in slices of 1 ms of calibrated work, and
+ * say how much work was done.
+ * @param {Record<string, unknown>} data
+ */
+function onSpin(data) {
+  const bad = fieldProblems(data, [
+    ['id', isNumber, 'a number'],
+    ['from', isNumber, 'epoch ms'],
+    ['ms', (v) => isNumber(v) && /** @type {number} */ (v) > 0 && /** @type {number} */ (v) <= 1000, 'a number of ms from 0 to 1000'],
+    ['itersPerMs', (v) => isNumber(v) && /** @type {number} */ (v) > 0, 'a positive number'],
+  ]);
+  if (bad) return reportError(`spin message: ${bad}`, data.id);
+  if (!usable(data)) return;
+  const { id, from, ms, itersPerMs } = /** @type {{id: number, from: number, ms: number, itersPerMs: number}} */ (data);
+  setTimeout(() => {
+    while (nowMs() < from);
+    let workMs = 0;
+    try {
+      while (nowMs() < from + ms) {
+        glue.kernelWork(1, itersPerMs);
+        workMs += 1;
+      }
+    } catch (e) {
+      return reportError(`spin failed: ${errorMessage(panicError(e, scope))}`, id);
+    }
+    scope.postMessage({ type: MSG.processSpin, id, workMs });
+  }, Math.max(0, from - nowMs() - 5));
+}
+
 scope.addEventListener('error', (ev) => {
   if (!(ev.error instanceof WebAssembly.RuntimeError)) return;
   // Handled here: the page gets the panic's message instead of the Worker's error event.
@@ -252,10 +294,12 @@ scope.addEventListener('message', (/** @type {MessageEvent} */ ev) => {
       return onCount(data, receivedAt);
     case MSG.processSequential:
       return onSequential(data);
+    case MSG.processSpin:
+      return onSpin(data);
     default:
       return reportError(
         data.type.startsWith('playground:process:')
-          ? `message '${data.type}' is not one a process accepts (init, task, count, sequential)`
+          ? `message '${data.type}' is not one a process accepts (init, task, count, sequential, spin)`
           : `message '${data.type}' is not a playground:process:* message`,
         data.id,
       );
