@@ -10,7 +10,9 @@
  * @typedef {object} Capabilities
  * @property {boolean} threads       whether the threads build can run here (as far as can be told before starting it)
  * @property {string} threadsReason  one line saying why not, and what would help (empty when it can)
- * @property {number} cores          navigator.hardwareConcurrency
+ * @property {number} cores          how many contexts compute at once here: measured (`measureCores`), the browser's figure until then
+ * @property {number} reportedCores  navigator.hardwareConcurrency, the browser's own figure
+ * @property {Promise<number>} [coresMeasured] the measured figure, once known (main.js sets it; runs wait for it)
  * @property {boolean} sharedMemory  whether memory can be shared with workers (the isolation lab's shared counter)
  * @property {boolean} embedded      whether the page is inside another page's frame
  */
@@ -60,19 +62,21 @@ export function capabilities() {
   const isolated = globalThis.crossOriginIsolated === true;
   const problem = isolated ? sharedMemoryProblem() : '';
   const sharedMemory = isolated && problem === '';
+  const reportedCores = cores;
   if (!isolated) {
-    return { threads: false, threadsReason: notIsolated(embedded), cores, sharedMemory, embedded };
+    return { threads: false, threadsReason: notIsolated(embedded), cores, reportedCores, sharedMemory, embedded };
   }
   if (problem) {
     return {
       threads: false,
       threadsReason: `Threads are off: ${problem}. Chrome, Edge and Firefox run them; every other model runs here.`,
       cores,
+      reportedCores,
       sharedMemory,
       embedded,
     };
   }
-  return { threads: true, threadsReason: '', cores, sharedMemory, embedded };
+  return { threads: true, threadsReason: '', cores, reportedCores, sharedMemory, embedded };
 }
 
 /** Why threads are off on a page that is not cross-origin isolated, for who can act on it. @param {boolean} embedded */
@@ -96,6 +100,74 @@ function notIsolated(embedded) {
  */
 export function threadsFailed(message) {
   return `Threads are off: the threads build could not start in this browser (${message}). Every other model runs here.`;
+}
+
+/** Where the measured core count is kept between visits. */
+const CORES_KEY = 'playground:cores';
+/** The most processes the core probe starts. */
+const MAX_PROBED = 16;
+
+/**
+ * Measure how many contexts compute at once here, set `caps.cores` to it and return it.
+ * `measure(n)` runs `n` processes together and returns the work they did over the
+ * calibrated speed (runners/processes.js). The figure is kept in `localStorage` for this
+ * browser and its reported count: a machine busy at one visit measures low, so the highest
+ * figure seen is kept, and a later visit does not probe again once it has two that agree.
+ * The browser's figure stands when there is nothing to measure (1 core) or the probe fails.
+ * @param {Capabilities} caps @param {(n: number) => Promise<number>} measure
+ * @returns {Promise<number>}
+ */
+export async function measureCores(caps, measure) {
+  const reported = caps.reportedCores;
+  if (reported <= 1) return caps.cores;
+  const key = `${CORES_KEY}:${reported}:${navigator.userAgent}`;
+  /** @type {{best: number, seen: number} | null} */
+  let kept = null;
+  try {
+    kept = JSON.parse(localStorage.getItem(key) ?? 'null');
+  } catch {
+    kept = null; // storage refused (a third-party frame) or unreadable: measure
+  }
+  let best = kept && Number.isInteger(kept.best) && kept.best >= 1 && kept.best <= reported ? kept.best : 0;
+  let seen = best ? Number(kept?.seen) || 1 : 0;
+  if (seen < 2) {
+    try {
+      const capacity = await measure(Math.min(reported, MAX_PROBED));
+      const measured = coresFrom(capacity, reported);
+      seen = measured === best ? seen + 1 : measured > best ? 1 : seen;
+      best = Math.max(best, measured);
+      try {
+        localStorage.setItem(key, JSON.stringify({ best, seen }));
+      } catch {
+        // not kept: the next visit measures again
+      }
+    } catch {
+      if (!best) return caps.cores;
+    }
+  }
+  caps.cores = best;
+  return best;
+}
+
+/**
+ * The cores that a measured parallel capacity shows: every core of which the processes got
+ * at least 0.2 counts (1.9 on two free cores is 2; 1.25 is 2 as well, where the page's own
+ * start-up held 0.75 of a core meanwhile, as WebKitGTK's drawing in software did for 4 s
+ * after load; 0.95 of two processes on one core is 1), never more than the browser
+ * reports. The probe's own error is about 1 ms of its 120 ms window per process.
+ * @param {number} capacity @param {number} reported
+ */
+export function coresFrom(capacity, reported) {
+  return Math.min(reported, Math.max(1, Math.ceil(capacity - 0.2)));
+}
+
+/**
+ * One line when the browser's figure is not what the page measured, else ''.
+ * @param {Capabilities} caps
+ */
+export function coresNote(caps) {
+  if (caps.cores === caps.reportedCores) return '';
+  return `This browser reports ${caps.reportedCores} cores, but ${caps.cores} computed at once when the page measured it: the page counts ${caps.cores}.`;
 }
 
 /** A model this browser cannot run after all: the run leaves it out with `message`, not fails. */

@@ -11,7 +11,7 @@
  * kernel's calibration follows at once, and what a run shows loads in idle time after.
  */
 import { engine, loaded, schema } from './engine.js';
-import { capabilities } from './capabilities.js';
+import { capabilities, measureCores, coresNote } from './capabilities.js';
 import { parse } from './params.js';
 import { Controller } from './page/controller.js';
 import { setState, status, showError, showNotices } from './page/status.js';
@@ -234,9 +234,16 @@ async function main() {
   // The kernel is calibrated once the page has painted (engine.js); runs wait for it. Then
   // the scenario's spare workers and thread pool start: before, they would compete with the
   // calibration for the cores.
-  engine().then((core) => {
+  // Then how many processes really compute at once (the browser's core count is a hint),
+  // before the spares: runs wait for both.
+  caps.coresMeasured = engine().then(async (core) => {
     itersPerMs = core.itersPerMs;
-    $('machine').textContent = `This machine: ${caps.cores} logical cores.`;
+    const { measureParallelism } = await import('./runners/processes.js');
+    return measureCores(caps, (n) => measureParallelism(n, core.itersPerMs));
+  });
+  caps.coresMeasured.then(() => {
+    const note = coresNote(caps);
+    $('machine').textContent = note || `This machine: ${caps.cores} ${caps.cores === 1 ? 'core computes' : 'cores compute'} at once here.`;
     isReady = true;
     prepare(controller.query(), parse(controller.query()));
   });

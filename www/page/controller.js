@@ -177,7 +177,7 @@ export class Controller {
       const ok = this.accepted(action);
       if (!ok) return;
       const { query, parsed } = ok;
-      const plan = core().plan(query, action, caps.cores);
+      let plan = core().plan(query, action, caps.cores);
       const notices = parsed.notices.map((n) => n.message);
       const skipsThreads = !caps.threads && plan.steps.some((/** @type {{model: string}} */ s) => s.model === 'threading');
       if (skipsThreads) notices.push(`Threading is left out of this run. ${caps.threadsReason}`);
@@ -187,6 +187,15 @@ export class Controller {
       views.reset(action, parsed, plan);
       this.begin(plan.steps.length);
       const { itersPerMs } = await engine();
+      // The plan counts the cores the page measured (capabilities.js), once it has: made
+      // again if the measured figure differs from the browser's.
+      const cores = caps.cores;
+      if (caps.coresMeasured) await abortable(caps.coresMeasured, signal);
+      if (caps.cores !== cores) {
+        plan = core().plan(query, action, caps.cores);
+        views.reset(action, parsed, plan);
+        progress(0, plan.steps.length);
+      }
       if (signal.aborted) throw stopped();
       await runPlan(
         plan,
@@ -252,6 +261,7 @@ export class Controller {
       showNotices(parsed.notices.map((n) => n.message));
       this.begin(1);
       const { itersPerMs } = await engine();
+      if (caps.coresMeasured) await abortable(caps.coresMeasured, signal);
       const chart = await views.sweep(workload);
       const { runSweep } = await import('../runners/sweep.js');
       await runSweep({
@@ -282,8 +292,10 @@ export class Controller {
       if (!ok) return;
       const { query, parsed } = ok;
       showNotices(parsed.notices.map((n) => n.message));
+      this.begin(1);
+      if (caps.coresMeasured) await abortable(caps.coresMeasured, signal);
       const plan = core().plan(query, 'crossover', caps.cores);
-      this.begin(plan.steps.length);
+      progress(0, plan.steps.length);
       const { itersPerMs } = await engine();
       const chart = await views.crossover(plan, parsed);
       const { runCrossover } = await import('../runners/crossover.js');

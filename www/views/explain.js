@@ -27,7 +27,7 @@ import { formatCount, formatMs, speedupNumber } from './format.js';
 
 /**
  * @typedef {object} ExplainOptions
- * @property {number} cores logical cores
+ * @property {number} cores the cores that compute at once here, as the page measured them (capabilities.js)
  * @property {number} tasks
  * @property {number} ioMs I/O wait per task, ms
  * @property {number} cpuMs CPU work per task, ms

@@ -12,7 +12,7 @@ import { el } from './dom.js';
 
 /**
  * @typedef {object} MatrixOptions
- * @property {number} cores logical cores the device reports
+ * @property {number} cores the cores that compute at once here, as the page measured them
  * @property {number} [tasks] tasks per run (sharpens the ideal speedups)
  * @property {number} [ioMs] I/O wait per task, ms
  * @property {number} [cpuMs] CPU work per task, ms

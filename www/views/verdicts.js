@@ -97,7 +97,7 @@ export const CLAIMS = Object.freeze([
 
 /**
  * @typedef {object} VerdictOptions
- * @property {number} cores logical cores the device reports (navigator.hardwareConcurrency)
+ * @property {number} cores the cores that compute at once here, as the page measured them (capabilities.js)
  * @property {number} [tasks] tasks in the scenario; sharpens the ideal speedup
  * @property {number} [ioMs] I/O wait per task, ms (mixed workload ideal)
  * @property {number} [cpuMs] CPU work per task, ms (mixed workload ideal)
@@ -258,7 +258,7 @@ export function verdict(result, options) {
 
     case EXPECT.parallel: {
       if (ideal != null && ideal < CLEARLY_ABOVE) {
-        const why = Math.max(1, o.cores || 1) < 2 ? 'this device reports 1 core' : `ideal ${round(ideal)}x`;
+        const why = Math.max(1, o.cores || 1) < 2 ? 'one core computes at once on this device' : `ideal ${round(ideal)}x`;
         return out('untestable', `not testable: ${x(s)}, ${why}`);
       }
       if (s >= CLEARLY_ABOVE) return out('confirmed', `confirmed: ${x(s)}${idealNote}`);
