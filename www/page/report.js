@@ -28,9 +28,12 @@ const button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ ($
 /** The least time between two redraws of a run in progress, ms. */
 const LIVE_MS = 200;
 /**
- * The same while more workers compute than the machine has cores: the page's thread then
- * gets little of a core, and a redraw that takes it 5-10 ms of CPU keeps it from answering
- * for 20-40 ms (a Pool(8) on 2 cores).
+ * The same while the step's workers compute on every core: the page's thread then takes its
+ * time from them. A redraw costs it 5-10 ms of CPU in Chromium and Firefox, and in WebKitGTK
+ * drawing in software 30-60 ms, which a Pool(2) on 2 cores lost: redrawn every 200 ms the
+ * page's thread took 0.77 of a core through the run, and the processes computed at 0.8 of
+ * their speed. With more workers than cores, a redraw that takes 5-10 ms of CPU keeps the
+ * page from answering for 20-40 ms (a Pool(8) on 2 cores).
  */
 const LIVE_CROWDED_MS = 600;
 const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -227,12 +230,12 @@ export class Report {
   }
 
   /**
-   * The least time between two live redraws of `step`: longer while more of its workers
-   * compute than the machine has cores (the plan counts them, `src/params.rs`).
+   * The least time between two live redraws of `step`: longer while its workers compute on
+   * every core the page measured (the plan counts them, `src/params.rs`).
    * @private @param {Step} step
    */
   liveMs(step) {
-    return step.computing > this.o.caps.cores ? LIVE_CROWDED_MS : LIVE_MS;
+    return step.computing >= this.o.caps.cores ? LIVE_CROWDED_MS : LIVE_MS;
   }
 
   /** @private */
