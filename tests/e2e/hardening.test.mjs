@@ -371,7 +371,8 @@ test('Stop ends an asyncio CPU run inside the instance', async () => {
   const { page, problems, context } = await open(env.browser, `${env.server.url}?models=asyncio&workload=cpu&tasks=4&cpu_ms=2000&yield_ms=10`);
   await ready(page);
   await page.click('#run');
-  await page.waitForFunction(() => document.documentElement.dataset.state === 'running');
+  // Running, and past the calibration and the count of the cores: asyncio computes.
+  await page.waitForFunction(() => /running asyncio/.test(document.getElementById('status')?.textContent ?? ''));
   /** How long the page's loop was busy in a 600 ms window: the sum of timer lateness. */
   const busyMs = () =>
     page.evaluate(async () => {

@@ -165,6 +165,9 @@ export class Controller {
     this.o.setBusy(true);
     this.o.form.setBusy(true);
     setState('running');
+    // Said until the run says what runs: the kernel's calibration and the count of the cores
+    // may still be under way (a run started at load waits for them).
+    status('Running: measuring this machine first…');
   }
 
   /**
