@@ -16,9 +16,9 @@
 //! A worker's loop breathes far less often than the page's. In WebKit each round trip
 //! through a worker's own event loop put it to sleep for 10-25 ms: a process that breathed
 //! every 50 ms computed at 40-60% of its speed (docs/engines.md). But a worker needs a turn
-//! when Stop comes: Chromium's `terminate()` lets the task a worker is running end first,
-//! and forces it only after about 2 s (a worker computing in WebAssembly that never
-//! returned to its event loop computed on for more than a second). So a worker watches a
+//! when Stop comes: Chromium's `terminate()` did not stop a worker computing in
+//! WebAssembly that never returned to its event loop (it computed on for the whole second
+//! measured after it), and stopped one that breathed within a breath. So a worker watches a
 //! stop flag in shared memory where the page can share memory ([`watch_stop`]), and takes a
 //! turn only when it is raised; elsewhere it breathes every [`WORKER_BREATHE_MS`].
 

@@ -54,7 +54,8 @@ export function stopFlagFor(worker) {
 
 /** @param {Worker} worker */
 export function stopWorker(worker) {
-  // Raised first: Chromium lets a worker's running task end before it terminates it.
+  // Raised first: Chromium's terminate() does not stop a worker that never returns to its
+  // event loop (docs/engines.md).
   const flag = stopFlags.get(worker);
   if (flag) Atomics.store(flag, 0, 1);
   worker.terminate();
