@@ -207,8 +207,8 @@ pub struct Timers {
     breaths: VecDeque<Rc<Waiter>>,
     /// When the platform last had a turn (absolute ms; 0 before the first).
     turned_at: f64,
-    /// The longest the platform goes without a turn, ms; 0 for [`BREATHE_MS`].
-    breath_ms: f64,
+    /// The longest the platform goes without a turn, ms, where not [`BREATHE_MS`].
+    breath_every: Option<f64>,
 }
 
 impl Timers {
@@ -278,19 +278,14 @@ impl Timers {
     /// [`BREATHE_MS`] (or as long as [`Timers::breathe_every`] said), whichever tasks held
     /// the loop meanwhile.
     pub fn breath_due(&self, now: f64) -> bool {
-        let every = if self.breath_ms > 0.0 {
-            self.breath_ms
-        } else {
-            BREATHE_MS
-        };
-        now - self.turned_at >= every
+        now - self.turned_at >= self.breath_every.unwrap_or(BREATHE_MS)
     }
 
     /// Give the platform a turn every `ms` instead of every [`BREATHE_MS`] (never, with
     /// `f64::INFINITY`): a worker, where no input waits and each turn costs the
     /// computation time.
     pub fn breathe_every(&mut self, ms: f64) {
-        self.breath_ms = ms;
+        self.breath_every = Some(ms);
     }
 
     /// Yields waiting to be served.

@@ -171,6 +171,15 @@ export class Controller {
   }
 
   /**
+   * Wait until the page has counted the cores it computes on (capabilities.js), or Stop.
+   * @private @param {AbortSignal} signal
+   */
+  async measuredCores(signal) {
+    const measured = this.o.caps.coresMeasured;
+    if (measured) await abortable(measured, signal);
+  }
+
+  /**
    * Run or Compare all.
    * @param {'run' | 'compare'} action
    */
@@ -193,7 +202,7 @@ export class Controller {
       // The plan counts the cores the page measured (capabilities.js), once it has: made
       // again if the measured figure differs from the browser's.
       const cores = caps.cores;
-      if (caps.coresMeasured) await abortable(caps.coresMeasured, signal);
+      await this.measuredCores(signal);
       if (caps.cores !== cores) {
         plan = core().plan(query, action, caps.cores);
         views.reset(action, parsed, plan);
@@ -264,7 +273,7 @@ export class Controller {
       showNotices(parsed.notices.map((n) => n.message));
       this.begin(1);
       const { itersPerMs } = await engine();
-      if (caps.coresMeasured) await abortable(caps.coresMeasured, signal);
+      await this.measuredCores(signal);
       const chart = await views.sweep(workload);
       const { runSweep } = await import('../runners/sweep.js');
       await runSweep({
@@ -296,7 +305,7 @@ export class Controller {
       const { query, parsed } = ok;
       showNotices(parsed.notices.map((n) => n.message));
       this.begin(1);
-      if (caps.coresMeasured) await abortable(caps.coresMeasured, signal);
+      await this.measuredCores(signal);
       const plan = core().plan(query, 'crossover', caps.cores);
       progress(0, plan.steps.length);
       const { itersPerMs } = await engine();

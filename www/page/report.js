@@ -29,11 +29,11 @@ const button = (/** @type {string} */ id) => /** @type {HTMLButtonElement} */ ($
 const LIVE_MS = 200;
 /**
  * The same while the step's workers compute on every core: the page's thread then takes its
- * time from them. A redraw costs it 5-10 ms of CPU in Chromium and Firefox, and in WebKitGTK
- * drawing in software 30-60 ms, which a Pool(2) on 2 cores lost: redrawn every 200 ms the
- * page's thread took 0.77 of a core through the run, and the processes computed at 0.8 of
- * their speed. With more workers than cores, a redraw that takes 5-10 ms of CPU keeps the
- * page from answering for 20-40 ms (a Pool(8) on 2 cores).
+ * time from them. A redraw costs it 5-10 ms of CPU in Chromium and Firefox, and more where
+ * the page is drawn in software: in WebKitGTK with its compositing off, a Pool(2) on 2 cores
+ * redrawn every 200 ms held the page's thread at 0.77 of a core through the run (0.68 at
+ * 600 ms). With more workers than cores, a redraw that takes 5-10 ms of CPU keeps the page
+ * from answering for 20-40 ms (a Pool(8) on 2 cores).
  */
 const LIVE_CROWDED_MS = 600;
 const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
