@@ -242,6 +242,8 @@ async function main() {
     return measureCores(caps, (n) => measureParallelism(n, core.itersPerMs));
   });
   caps.coresMeasured.then(() => {
+    // Embedders and tests read it: from here on the page computes only for a run.
+    document.documentElement.dataset.cores = String(caps.cores);
     const note = coresNote(caps);
     $('machine').textContent = note || `This machine: ${caps.cores} ${caps.cores === 1 ? 'core computes' : 'cores compute'} at once here.`;
     isReady = true;

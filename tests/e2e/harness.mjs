@@ -227,6 +227,15 @@ export function ready(page, timeout = 30_000) {
 }
 
 /**
+ * Wait for the page to be ready and to have measured the machine (`data-cores`): the
+ * probe's processes compute no more, so what computes from here is the run's and its spares'.
+ * @param {import('playwright-core').Page} page
+ */
+export function prepared(page, timeout = 30_000) {
+  return page.waitForFunction(() => document.documentElement.dataset.state === 'ready' && !!document.documentElement.dataset.cores, null, { timeout });
+}
+
+/**
  * Wait for the run to end, and return `data-state`.
  * @param {import('playwright-core').Page} page
  */

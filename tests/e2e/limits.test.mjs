@@ -8,23 +8,40 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT, setUp, open, expectClean, waitForEnd, rows, ready } from './harness.mjs';
+import { ROOT, setUp, open, expectClean, waitForEnd, rows, ready, prepared } from './harness.mjs';
 
 // A static host that serves WebAssembly as application/octet-stream.
 const wrongMimeConfig = JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8'));
 wrongMimeConfig.headers.push({ source: '**/*.wasm', headers: [{ key: 'Content-Type', value: 'application/octet-stream' }] });
 const env = setUp({ server: { port: 8350 }, wrongMime: { port: 8351, config: wrongMimeConfig } });
 
-/** CPU time (user + system, ms) of every Chromium process on this machine. */
-function chromiumCpuMs() {
-  let ticks = 0;
+/**
+ * CPU time (user + system, ms) of this test's own Chromium renderers: the processes, under
+ * the browser this process launched, where pages and their workers compute. Other browsers
+ * on the machine, and this browser's other processes (its start-up, the GPU and network
+ * services), compute for reasons of their own and are left out.
+ */
+function rendererCpuMs() {
+  /** @type {Map<number, {ppid: number, ticks: number}>} */
+  const procs = new Map();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!/chrom/i.test(name)) continue;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      procs.set(Number(pid), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }); // ppid, utime, stime
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  /** @param {number} pid */
+  const ours = (pid) => {
+    for (let p = procs.get(pid)?.ppid; p && p > 1; p = procs.get(p)?.ppid) if (p === process.pid) return true;
+    return false;
+  };
+  let ticks = 0;
+  for (const [pid, { ticks: t }] of procs) {
+    try {
+      if (ours(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) ticks += t;
     } catch {
       // The process ended meanwhile.
     }
@@ -33,19 +50,19 @@ function chromiumCpuMs() {
   return (ticks * 1000) / hz;
 }
 
-/** CPU the browser burns over `ms`, as a share of one core. */
+/** CPU the browser's renderers burn over `ms`, as a share of one core. */
 async function cpuShare(ms) {
-  const a = chromiumCpuMs();
+  const a = rendererCpuMs();
   await new Promise((r) => setTimeout(r, ms));
-  return (chromiumCpuMs() - a) / ms;
+  return (rendererCpuMs() - a) / ms;
 }
 
 /**
- * Open `query`, start it with the Run button, and press Stop once `ready(page)` holds.
- * Returns the Stop latency measured in the page (click to data-state=cancelled, ms).
+ * Open `query`, start it with the Run button once the page has measured the machine (the
+ * probe's processes compute for about half a second after load), and press Stop. Returns the Stop latency measured in the page (click to data-state=cancelled, ms).
  */
 async function runAndStop(page, { afterMs = 0, busyFirst = true } = {}) {
-  await ready(page);
+  await prepared(page);
   await page.evaluate(() => {
     const w = /** @type {any} */ (window);
     new MutationObserver(() => {
@@ -117,7 +134,7 @@ test('Stop right after Run ends the run before it starts', async () => {
 /** A sequential CPU run of 4 x 5 s no longer freezes the page: it runs in a worker, and the page answers at once. */
 test('sequential CPU work leaves the page responsive', async () => {
   const { page, problems, context } = await open(env.browser, `${env.server.url}?workload=cpu&models=sequential&tasks=4&cpu_ms=5000`);
-  await ready(page);
+  await prepared(page);
   await page.click('#run');
   await page.waitForTimeout(500);
   const lag = await page.evaluate(async () => {
@@ -150,7 +167,7 @@ test('Compare all and the sweep are held to every limit', async () => {
     await context.close();
   }
   const { page, context } = await open(env.browser, `${env.server.url}?models=asyncio&tasks=10000`);
-  await ready(page);
+  await prepared(page);
   await page.click('#sweep');
   assert.equal(await waitForEnd(page), 'error');
   assert.match(await page.locator('#error').textContent(), /tasks: 10000 is more than sequential runs/);
@@ -200,7 +217,7 @@ test('a lab with Compare all is named as not used', async () => {
  */
 test('error text is capped', async () => {
   const { page, context } = await open(env.browser, env.server.url);
-  await ready(page);
+  await prepared(page);
   const got = await page.evaluate(async () => {
     const { parse, errorText } = await import('./params.js');
     const bad = Array.from({ length: 12_500 }, (_, i) => `bad${i}=1`).join('&');
