@@ -170,5 +170,14 @@ export function coresNote(caps) {
   return `This browser reports ${caps.reportedCores} cores, but ${caps.cores} computed at once when the page measured it: the page counts ${caps.cores}.`;
 }
 
+/**
+ * The threads build could not be loaded (the host does not serve it, or the network
+ * dropped before the page kept it): the reason to show, instead of the run's error.
+ * @param {string} message the host's error
+ */
+export function threadsNotLoaded(message) {
+  return `Threads are off: the threads build could not be loaded (${message}). Every other model runs here.`;
+}
+
 /** A model this browser cannot run after all: the run leaves it out with `message`, not fails. */
 export class Unavailable extends Error {}

@@ -5,7 +5,8 @@
 // page allows.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ROOT, setUp, open, expectClean, waitForEnd, rows, ready, prepared } from './harness.mjs';
@@ -13,7 +14,12 @@ import { ROOT, setUp, open, expectClean, waitForEnd, rows, ready, prepared } fro
 // A static host that serves WebAssembly as application/octet-stream.
 const wrongMimeConfig = JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8'));
 wrongMimeConfig.headers.push({ source: '**/*.wasm', headers: [{ key: 'Content-Type', value: 'application/octet-stream' }] });
-const env = setUp({ server: { port: 8350 }, wrongMime: { port: 8351, config: wrongMimeConfig } });
+// A host that does not serve the threads build's WebAssembly (it answers 404).
+const noThreadsDir = mkdtempSync(join(tmpdir(), 'playground-no-threads-'));
+cpSync(join(ROOT, 'www'), noThreadsDir, { recursive: true });
+rmSync(join(noThreadsDir, 'pkg/threads/concurrency_playground_bg.wasm'));
+after(() => rmSync(noThreadsDir, { recursive: true, force: true }));
+const env = setUp({ server: { port: 8350 }, wrongMime: { port: 8351, config: wrongMimeConfig }, noThreads: { port: 8352, dir: noThreadsDir } });
 
 /**
  * CPU time (user + system, ms) of this test's own Chromium renderers: the processes, under
@@ -181,6 +187,25 @@ test('every model runs from a host with the wrong WebAssembly MIME type', { time
   assert.deepEqual([...new Set((await rows(page)).map((r) => r.model))].sort(), ['asyncio', 'multiprocessing', 'sequential', 'threading']);
   // The browser warns that it compiles from bytes instead of streaming: a warning, not an error.
   expectClean(problems);
+  await context.close();
+});
+
+/** A host that 404s the threads build: every other model runs, threads are left out with the reason, and the next run skips them. */
+test('a missing threads build leaves threads out with its reason, and the rest runs', { timeout: 120_000 }, async () => {
+  const { page, problems, context } = await open(env.browser, `${env.noThreads.url}?workload=cpu&tasks=4&cpu_ms=100&run=1`);
+  assert.equal(await waitForEnd(page, 90_000), 'done', await page.locator('#error').textContent());
+  assert.deepEqual([...new Set((await rows(page)).map((r) => r.model))].sort(), ['asyncio', 'multiprocessing', 'sequential']);
+  assert.match(await page.locator('#notice').textContent(), /threading is left out of this run\. Threads are off: the threads build could not be loaded \(.*404/);
+  assert.equal(await page.locator('[data-param=models] input[value=threading]').isDisabled(), true);
+  await page.click('#run');
+  assert.equal(await waitForEnd(page, 90_000), 'done', 'the next run goes on without threads');
+  assert.match(await page.locator('#notice').textContent(), /Threading is left out of this run\. Threads are off: the threads build could not be loaded/);
+  // The page asked for the build and was refused: that, and nothing else, went wrong.
+  assert.deepEqual(
+    problems.filter((p) => !/^HTTP 404: .*\/pkg\/threads\/concurrency_playground_bg\.wasm$/.test(p)),
+    [],
+  );
+  assert.ok(problems.length > 0, 'the build was asked for');
   await context.close();
 });
 

@@ -14,7 +14,7 @@
 import { MSG, waitFor, errorMessage, stopped } from '../shared/protocol.js';
 import { whenIdle } from '../shared/idle.js';
 import { nowMs } from '../shared/clock.js';
-import { Unavailable, threadsFailed } from '../capabilities.js';
+import { Unavailable, threadsFailed, threadsNotLoaded } from '../capabilities.js';
 import { startWorker, stopWorker, setBusy, isLive } from './registry.js';
 import { WARM_UP_MS } from './processes.js';
 import { LiveSpans, ringHead } from './live-spans.js';
@@ -119,9 +119,11 @@ function host(threads, query) {
     }
   })().catch((e) => {
     const message = errorMessage(e);
-    // A browser that cannot share memory with workers after all: threads are off, the
-    // run goes on without them. Anything else (a missing build) is the run's error.
+    // A browser that cannot share memory with workers after all, or a build that could
+    // not be loaded (not served, or offline): threads are left out, the run goes on
+    // without them. Anything else (a pool that did not start in time) is the run's error.
     if (/clone|SharedArrayBuffer|shared memory|Atomics/i.test(message)) throw new Unavailable(threadsFailed(message));
+    if (/could not load|failed to start/i.test(message)) throw new Unavailable(threadsNotLoaded(message));
     throw new Error(`the threads host could not start: ${message}`);
   });
   panics.onmessage = ({ data }) => {

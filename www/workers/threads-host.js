@@ -93,13 +93,13 @@ async function startPool(query, panics) {
   try {
     glue = await import('../pkg/threads/concurrency_playground.js');
   } catch (e) {
-    throw new Error(`threads: could not load the JavaScript glue of the threads build (${errorMessage(e)}); run the build first`);
+    throw new Error(`threads: could not load the JavaScript glue of the threads build (${errorMessage(e)})`);
   }
   let exports;
   try {
     exports = await glue.default({ module_or_path: WASM_URL });
   } catch (e) {
-    throw new Error(`threads: could not load the WebAssembly module ${WASM_URL.pathname} (${errorMessage(e)}); run the build first`);
+    throw new Error(`threads: could not load the WebAssembly module ${WASM_URL.pathname} (${errorMessage(e)})`);
   }
   if (panics) glue.reportPanicsTo(panics);
   await glue.initThreadPool(glue.threadCount(query));
