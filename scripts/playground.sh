@@ -135,6 +135,9 @@ build() {
   mkdir -p www/vendor
   cp node_modules/uplot/dist/uPlot.esm.js www/vendor/uPlot.esm.js
   cp node_modules/uplot/dist/uPlot.min.css www/vendor/uPlot.min.css
+
+  # The list of files the service worker keeps for offline use, and its version.
+  node scripts/offline.mjs www
 }
 
 # The page with test hooks (a query can make a model panic), in target/www-hooks/: the
@@ -169,7 +172,7 @@ dist() {
   touch dist/.nojekyll
   local f
   rm -rf dist/pkg-test
-  for f in index.html embed.html coi.js coi-sw.js _headers pkg/plain/concurrency_playground_bg.wasm \
+  for f in index.html embed.html coi.js coi-sw.js offline.json _headers pkg/plain/concurrency_playground_bg.wasm \
     pkg/threads/concurrency_playground_bg.wasm pkg/python/concurrency_playground_bg.wasm vendor/uPlot.esm.js; do
     [ -f "dist/$f" ] || { echo "dist/ is missing $f" >&2; exit 1; }
   done

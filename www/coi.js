@@ -4,7 +4,9 @@
  * coi-sw.js, which re-serves this site's responses with COOP, COEP and CORP, and reload
  * once so the page loads under it. A classic script in <head>, before main.js.
  *
- * - Already isolated (the dev server, a host with `_headers`): nothing to do.
+ * - Already isolated (the dev server, a host with `_headers`): nothing to do here. The
+ *   worker's other job, keeping the page for offline use, is page/offline.js's, once the
+ *   page is ready.
  * - No service workers (plain http on another host, some private modes): nothing to do;
  *   threads stay off with their reason (engine.js) and every other model works.
  * - At most ONE automatic reload in a row, and only when this load is not controlled by the

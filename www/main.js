@@ -242,13 +242,23 @@ async function main() {
     return measureCores(caps, (n) => measureParallelism(n, core.itersPerMs));
   });
   caps.coresMeasured.then(() => {
-    // Embedders and tests read it: from here on the page computes only for a run.
+    // Embedders and tests read it: the probe's processes compute no more.
     document.documentElement.dataset.cores = String(caps.cores);
     const note = coresNote(caps);
     $('machine').textContent = note || `This machine: ${caps.cores} ${caps.cores === 1 ? 'core computes' : 'cores compute'} at once here.`;
     isReady = true;
     prepare(controller.query(), parse(controller.query()));
   });
+  // Last, in idle time: keep every file a later run, lab or script needs, so the page works
+  // if the network drops (page/offline.js).
+  Promise.all([caps.coresMeasured, later])
+    .then(() => new Promise((resolve) => whenIdle(() => resolve(undefined), 2000)))
+    .then(() => import('./page/offline.js'))
+    .then(({ keepForOffline }) => keepForOffline())
+    .then(({ line }) => ($('offline').textContent = line))
+    .catch(() => {
+      // The page works online as before; data-offline stays unset.
+    });
   if (embedded) {
     startEmbed({
       form,
