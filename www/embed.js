@@ -3,16 +3,17 @@
  * The embed view (embed.html, or any page with `?embed=1`): a compact page for a course
  * site's iframe, its link to the parent page, and the <iframe> snippet that embeds it.
  *
- * Messages to the parent (docs/embedding.md), posted with target "*" because a course
- * page's origin is not known in advance and nothing private is sent:
+ * Messages to the parent (docs/embedding.md), posted to the parent page's origin only
+ * (`parentOrigin`), never to "*"; none when that origin cannot be known:
  *   {source: 'concurrency-playground', type: 'ready', version: 1, query: string,
  *    crossOriginIsolated: boolean, threads: boolean, threadsReason: string}
  *   {source: 'concurrency-playground', type: 'height', height: number}   (CSS pixels)
  *   {source: 'concurrency-playground', type: 'results', query: string, results: Result[]}
  *
  * Messages from the parent: exactly {source: 'concurrency-playground', type: 'run'} or
- * {..., type: 'stop'}, from window.parent, after 'ready'. Anything else is ignored and
- * counted (window.playground.ignoredMessages); nothing in a message ever reaches the page.
+ * {..., type: 'stop'}, from window.parent and its origin, after 'ready'. Anything else is
+ * ignored and counted (window.playground.ignoredMessages); nothing in a message ever reaches
+ * the page.
  */
 
 export const SOURCE = 'concurrency-playground';
@@ -22,13 +23,58 @@ export const VERSION = 1;
 /** Messages the embed ignored, for debugging a course page's script. */
 export const messageLog = { ignored: 0, /** @type {string[]} */ reasons: [] };
 
+/** @type {string | null | undefined} */
+let parentOriginFound;
+let silenceLogged = false;
+
 /**
+ * The origin of the page this one is framed in, or null when there is none or it cannot be
+ * named: the only origin the embed posts to and takes commands from.
+ *
+ * `location.ancestorOrigins` names it (Chromium, WebKit; Firefox ESR 153 has it too),
+ * whatever the parent's referrer policy. A browser without it (older Firefox) has the
+ * referrer: the parent's URL, or its origin under the default policy. A referrer from another
+ * page than the parent (a third page navigated the frame) names an origin the parent does
+ * not have, and the browser then drops the messages: they never reach another page. An
+ * opaque parent ('null': a sandboxed frame, a file:// page) cannot be named as a target, nor
+ * can one that sends no referrer to a browser without `ancestorOrigins`.
+ */
+export function parentOrigin() {
+  if (parentOriginFound !== undefined) return parentOriginFound;
+  /** @type {string | null} */
+  let origin = null;
+  if (window.parent !== window) {
+    const named = location.ancestorOrigins ? location.ancestorOrigins[0] : document.referrer;
+    try {
+      const url = new URL(named ?? '');
+      // A file:// page's origin is opaque, though Chromium writes it "file://" (in
+      // ancestorOrigins and URL.origin alike) and then refuses it as a target.
+      if (url.protocol !== 'file:' && url.origin !== 'null') origin = url.origin;
+    } catch {
+      // '' (no referrer) or 'null' (an opaque origin): nothing to name.
+    }
+  }
+  parentOriginFound = origin;
+  return origin;
+}
+
+/**
+ * Post to the parent page, at its origin only. When that origin is unknown nothing is posted:
+ * the only target left would be "*", which promises nothing about who reads the scenario and
+ * the results, so the embed stays silent rather than guess. It works all the same; the course
+ * page keeps the iframe's fixed height and gets no results.
  * @param {'ready'|'height'|'results'} type
  * @param {object} body
  */
 export function postToParent(type, body) {
   if (window.parent === window) return;
-  window.parent.postMessage({ source: SOURCE, type, ...body }, '*');
+  const origin = parentOrigin();
+  if (origin === null) {
+    if (!silenceLogged) console.warn(`${SOURCE}: the parent page's origin is unknown (opaque, or no referrer): this embed sends it no messages (docs/embedding.md)`);
+    silenceLogged = true;
+    return;
+  }
+  window.parent.postMessage({ source: SOURCE, type, ...body }, origin);
 }
 
 /**
@@ -125,6 +171,9 @@ function compactForm(form, url) {
  */
 function rejectReason(event, commands) {
   if (window.parent === window || event.source !== window.parent) return 'not from the parent page';
+  const origin = parentOrigin();
+  if (origin === null) return "the parent page's origin is unknown";
+  if (event.origin !== origin) return "not from the parent page's origin";
   const data = event.data;
   if (data === null || typeof data !== 'object' || Object.getPrototypeOf(data) !== Object.prototype) return 'not a plain object';
   if (data.source !== SOURCE) return 'no source: "concurrency-playground"';

@@ -1,7 +1,9 @@
 // Static hosting and embedding, end to end, on dist/ as `npm run dist` writes it:
 // a host with no headers (the service worker isolates the page after one reload, or threads
 // are off with their reason), a host that applies dist/_headers, a course page on another
-// origin embedding embed.html, the strict CSP, and dist/ under a sub-path.
+// origin embedding embed.html (messages only to and from its origin), the strict CSP (the
+// header's, and the same in the page's <meta> for hosts without headers), and dist/ under a
+// sub-path.
 //
 // Ports 8320-8329 only, one server each. `npm test` builds dist/ before these run.
 import { test, before, after } from 'node:test';
@@ -9,8 +11,9 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { ROOT, SOURCE, serve, launch, open, expectClean, waitForEnd, rows, headersConfig, writeCoursePage } from './harness.mjs';
+import { ROOT, SOURCE, serve, launch, open, expectClean, waitForEnd, ready, rows, headersConfig, writeCoursePage } from './harness.mjs';
 
 const DIST = join(ROOT, 'dist');
 /** A static host that sends nothing special: no COOP, COEP, CORP or CSP (GitHub Pages). */
@@ -185,15 +188,18 @@ test('(b) _headers: the rules a host applies', async () => {
   assert.match(text, /^\/embed$/m, 'Cloudflare Pages serves embed.html as /embed');
 });
 
-/** With _headers applied the page is isolated without the service worker, and a threading autorun completes. */
-test('(b) _headers: isolated, no service worker, threading runs', { timeout: 120_000 }, async () => {
+/**
+ * With _headers applied the page is isolated at its first load, with no reload: the
+ * service worker comes later, only to keep the page for offline use. A threading autorun
+ * completes.
+ */
+test('(b) _headers: isolated at once, no reload, threading runs', { timeout: 120_000 }, async () => {
   const { page, problems, context } = await open(browser, 'about:blank');
   const nav = await gotoCounting(page, headed.url + THREADS_CPU);
   assert.equal(await settle(page), 'done');
   assert.equal(nav.count, 1);
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   assert.equal(await page.evaluate(() => document.documentElement.dataset.coi), 'isolated');
-  assert.equal(await page.evaluate(() => navigator.serviceWorker.controller), null, 'the worker stays out of an isolated page');
   const threading = (await rows(page)).find((r) => r.model === 'threading');
   assert.ok(threading && threading.wallMs > 0, 'a threading row');
   expectClean(problems);
@@ -262,10 +268,6 @@ test('(c) embedded cross-site with Document-Isolation-Policy: isolated, threadin
   await course.context.close();
 });
 
-/**
- * Messages from the parent: malformed ones are ignored and counted, nothing in them reaches
- * the page; a well-formed {type: 'run'} starts a run.
- */
 /** frame-ancestors holds: a page that is not on the deployment's list cannot embed it. */
 test('(c) a course page not named in FRAME_ANCESTORS cannot embed the playground', { timeout: 60_000 }, async () => {
   const course = await open(browser, `http://localhost:8322/?src=${encodeURIComponent(`${strict.url}embed.html`)}`);
@@ -278,6 +280,11 @@ test('(c) a course page not named in FRAME_ANCESTORS cannot embed the playground
   await course.context.close();
 });
 
+/**
+ * Messages from the parent: malformed ones are ignored and counted, nothing in them reaches
+ * the page, nor does a command from a frame of a third origin; a well-formed {type: 'run'}
+ * from the parent starts a run.
+ */
 test('(c) the embed ignores malformed messages and obeys a well-formed run', { timeout: 120_000 }, async () => {
   const course = await openCourse(`${headed.url}embed.html?models=sequential,asyncio&workload=io&tasks=2&io_ms=50`, parent.url.replace('127.0.0.1', 'localhost'));
   await course.waitFor((m) => m.type === 'ready', 'ready');
@@ -297,15 +304,125 @@ test('(c) the embed ignores malformed messages and obeys a well-formed run', { t
     }
   }, SOURCE);
   await frame.waitForFunction(() => window.playground.ignoredMessages === 8);
+  // A well-formed run from a frame of a third origin beside the embed (127.0.0.1, where the
+  // course page is localhost): not the parent, so ignored too.
+  const thirdUrl = `${parent.url}?src=about:blank`;
+  await course.page.evaluate((src) => {
+    const third = document.createElement('iframe');
+    third.src = src;
+    document.body.append(third);
+    return new Promise((resolve) => (third.onload = resolve));
+  }, thirdUrl);
+  const third = course.page.frames().find((f) => f.url() === thirdUrl);
+  await third.evaluate((source) => window.parent.frames[0].postMessage({ source, type: 'run' }, '*'), SOURCE);
+  await frame.waitForFunction(() => window.playground.ignoredMessages === 9);
   assert.equal(await frame.evaluate(() => document.documentElement.dataset.state), 'ready', 'nothing ran');
   assert.equal(await frame.evaluate(() => window.pwned ?? null), null);
   assert.equal(await frame.locator('img').count(), 0);
   await course.page.evaluate((source) => window.send({ source, type: 'run' }), SOURCE);
   const [results] = await course.waitFor((m) => m.type === 'results', 'results');
   assert.deepEqual(results.results.map((r) => r.model), ['sequential', 'asyncio']);
-  assert.equal(await frame.evaluate(() => window.playground.ignoredMessages), 8);
+  assert.equal(await frame.evaluate(() => window.playground.ignoredMessages), 9);
   expectClean(course.problems);
   await course.context.close();
+});
+
+/**
+ * The embed addresses every message to the course page's origin, never '*': a spy in the
+ * embed (an init script standing in for `window.parent`, whose cross-origin postMessage no
+ * script can wrap) records each target, and the course page, on another origin, gets ready,
+ * height and results from the playground's origin.
+ */
+test('(c) the embed posts to the course page\'s origin only', { timeout: 120_000 }, async () => {
+  const courseUrl = parent.url.replace('127.0.0.1', 'localhost');
+  const src = `${headed.url}embed.html?models=sequential,asyncio&workload=io&tasks=2&io_ms=50&run=1`;
+  const { page, problems, context } = await open(browser, `${courseUrl}?src=${encodeURIComponent(src)}`, {
+    initScript: () => {
+      const w = /** @type {any} */ (window);
+      if (window.parent === window) {
+        w.received = [];
+        window.addEventListener('message', (e) => w.received.push({ type: e.data?.type, origin: e.origin }));
+        return;
+      }
+      if (!location.pathname.endsWith('/embed.html')) return;
+      const real = window.parent;
+      w.posted = [];
+      const spy = {
+        postMessage: (/** @type {any} */ message, /** @type {string} */ targetOrigin) => {
+          w.posted.push({ type: message?.type, targetOrigin });
+          real.postMessage(message, targetOrigin);
+        },
+      };
+      Object.defineProperty(window, 'parent', { get: () => spy });
+    },
+  });
+  await page.waitForFunction(() => window.received.some((m) => m.type === 'results'), null, { timeout: 90_000 });
+  const frame = page.frames().find((f) => f.url().startsWith(headed.url));
+  const posted = await frame.evaluate(() => window.posted);
+  const types = new Set(posted.map((p) => p.type));
+  for (const type of ['ready', 'height', 'results']) assert.ok(types.has(type), `posted ${type}: ${JSON.stringify(posted)}`);
+  assert.deepEqual([...new Set(posted.map((p) => p.targetOrigin))], [new URL(courseUrl).origin], 'every message to the course page\'s origin');
+  // Every message posted so far arrives (a height may still be on its way).
+  await page.waitForFunction((n) => window.received.length >= n, posted.length);
+  const received = await page.evaluate(() => window.received);
+  assert.deepEqual([...new Set(received.map((m) => m.origin))], [new URL(headed.url).origin], 'from the playground\'s origin');
+  expectClean(problems);
+  await context.close();
+});
+
+/**
+ * The parent's origin as the embed names it, in Node with the page's globals stood in: from
+ * location.ancestorOrigins, or from the referrer in a browser without it (which no engine
+ * tested here is); none for an opaque or file:// parent, no referrer, or no parent at all.
+ */
+test('(c) the parent\'s origin: from ancestorOrigins, else the referrer, else none', async () => {
+  const cases = [
+    [{ ancestorOrigins: ['https://lms.example.edu'], referrer: 'https://elsewhere.example/' }, 'https://lms.example.edu'],
+    [{ ancestorOrigins: ['null'], referrer: 'https://elsewhere.example/' }, null],
+    [{ ancestorOrigins: ['file://'] }, null],
+    [{ referrer: 'https://course.example.edu:8443/week3/page.html?x=1' }, 'https://course.example.edu:8443'],
+    [{ referrer: 'http://localhost:8322/' }, 'http://localhost:8322'],
+    [{ referrer: '' }, null],
+    [{ referrer: 'file:///home/me/course.html' }, null],
+    [{ top: true, ancestorOrigins: [], referrer: 'https://course.example.edu/' }, null],
+  ];
+  const g = /** @type {any} */ (globalThis);
+  try {
+    for (const [i, [c, want]] of cases.entries()) {
+      const win = {};
+      win.parent = c.top ? win : {};
+      Object.assign(g, { window: win, location: c.ancestorOrigins ? { ancestorOrigins: c.ancestorOrigins } : {}, document: { referrer: c.referrer ?? '' } });
+      // A fresh module each time: it keeps the origin it found.
+      const { parentOrigin } = await import(`${pathToFileURL(join(ROOT, 'www/embed.js'))}?case=${i}`);
+      assert.equal(parentOrigin(), want, JSON.stringify(c));
+    }
+  } finally {
+    for (const k of ['window', 'location', 'document']) delete g[k];
+  }
+});
+
+/**
+ * A course page whose origin the embed cannot name (opened from file://, an opaque origin)
+ * gets no message, and its commands are ignored; the embed itself loads and runs, and says
+ * in its console why it is silent.
+ */
+test('(c) a parent of unknown origin: no message either way, the embed still runs', { timeout: 120_000 }, async () => {
+  const src = `${plain.url}embed.html?models=sequential,asyncio&workload=io&tasks=2&io_ms=50&run=1`;
+  const { page, problems, context } = await open(browser, 'about:blank', { serviceWorkers: 'block' });
+  const warnings = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
+  await page.goto(`file://${join(tmp, 'course/index.html')}?src=${encodeURIComponent(src)}`);
+  const frame = await (await page.waitForSelector('iframe')).contentFrame();
+  assert.equal(await settle(frame), 'done', 'the embed ran');
+  await page.evaluate((source) => window.send({ source, type: 'run' }), SOURCE);
+  await frame.waitForFunction(() => window.playground.ignoredMessages > 0 || document.documentElement.dataset.state !== 'done', null, { timeout: 10_000 });
+  assert.equal(await frame.evaluate(() => document.documentElement.dataset.state), 'done', 'the command was not obeyed');
+  assert.equal(await frame.evaluate(() => window.playground.ignoredMessages), 1, 'the command was ignored');
+  await page.waitForTimeout(500);
+  assert.deepEqual(await page.evaluate(() => window.messages), [], 'no message reached the course page');
+  assert.ok(warnings.some((w) => /the parent page's origin is unknown/.test(w)), `the embed says why: ${warnings}`);
+  expectClean(problems);
+  await context.close();
 });
 
 /**
@@ -372,6 +489,77 @@ test('(d) strict CSP: no violation anywhere, and a ready <iframe> snippet', { ti
   assert.equal(await embed.page.evaluate(() => document.body.classList.contains('embed')), true);
   expectClean(embed.problems);
   await embed.context.close();
+});
+
+/**
+ * A Content-Security-Policy as {directive: its sources, sorted}: two policies that say the
+ * same compare equal, whatever their order and spacing.
+ * @param {string} policy
+ */
+function directives(policy) {
+  /** @type {Record<string, string[]>} */
+  const out = {};
+  for (const part of policy.split(';')) {
+    const [name, ...sources] = part.trim().split(/\s+/);
+    if (name) out[name.toLowerCase()] = sources.sort();
+  }
+  return out;
+}
+
+/** Directives a <meta> policy cannot carry: browsers ignore them there. */
+const NOT_IN_META = ['frame-ancestors', 'report-uri', 'sandbox'];
+
+/** The header's policy, less what a <meta> cannot carry. @param {string} policy */
+const metaPart = (policy) => Object.fromEntries(Object.entries(directives(policy)).filter(([d]) => !NOT_IN_META.includes(d)));
+
+/**
+ * The page and the embed carry the header's CSP in a <meta>, for hosts that send none: the
+ * same directives as the dev server's header (serve.json) and the deployment's (_headers)
+ * but those a <meta> cannot carry, first in <head> so it governs every resource.
+ */
+test('(d) the <meta> CSP of index.html and embed.html is the header\'s', () => {
+  const serveJson = JSON.parse(readFileSync(join(ROOT, 'serve.json'), 'utf8'));
+  const devHeader = serveJson.headers.flatMap((r) => r.headers).find((h) => h.key === 'Content-Security-Policy').value;
+  const deployed = /^\s+Content-Security-Policy:\s*(.*)$/m.exec(readFileSync(join(DIST, '_headers'), 'utf8'))?.[1];
+  assert.ok(deployed, 'dist/_headers sends a Content-Security-Policy');
+  for (const file of ['index.html', 'embed.html']) {
+    const html = readFileSync(join(DIST, file), 'utf8');
+    const metas = [...html.matchAll(/<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"\s*\/?>/gi)];
+    assert.equal(metas.length, 1, `${file}: one <meta> CSP`);
+    const [tag, meta] = metas[0];
+    const firstResource = html.search(/<(link|script|style|base)\b/i);
+    assert.ok(html.indexOf(tag) < firstResource, `${file}: the <meta> CSP comes before any resource`);
+    assert.deepEqual(directives(meta), metaPart(devHeader), `${file}: the <meta> CSP is serve.json's`);
+    assert.deepEqual(directives(meta), metaPart(deployed), `${file}: the <meta> CSP is _headers'`);
+  }
+});
+
+/**
+ * On a host that sends no headers the <meta> policy is in force: the page and the embed
+ * load with no violation, and a script written into them inline does not run.
+ */
+test('(d) no headers: the <meta> CSP holds in the page and the embed', { timeout: 60_000 }, async () => {
+  for (const file of ['index.html', 'embed.html']) {
+    const res = await fetch(plain.url + file);
+    assert.equal(res.headers.get('content-security-policy'), null, 'this host sends no CSP');
+    const { page, problems, context } = await open(browser, plain.url + file, { serviceWorkers: 'block' });
+    await ready(page);
+    expectClean(problems);
+    const got = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const w = /** @type {any} */ (window);
+          const done = (directive) => resolve({ directive, ran: w.inlineRan === true });
+          document.addEventListener('securitypolicyviolation', (e) => done(e.effectiveDirective), { once: true });
+          setTimeout(() => done(null), 2000);
+          const script = document.createElement('script');
+          script.textContent = 'window.inlineRan = true';
+          document.head.append(script);
+        }),
+    );
+    assert.deepEqual(got, { directive: 'script-src-elem', ran: false }, `${file}: an inline script is refused`);
+    await context.close();
+  }
 });
 
 // ---------------------------------------------------------------- (e) under a sub-path
