@@ -21,6 +21,10 @@
 //! measured after it), and stopped one that breathed within a breath. So a worker watches a
 //! stop flag in shared memory where the page can share memory ([`watch_stop`]), and takes a
 //! turn only when it is raised; elsewhere it breathes every [`WORKER_BREATHE_MS`].
+//!
+//! A worker may also be given a sign of life to send ([`send_signs_of_life`]): it is called
+//! at every chunk of computing and at least every [`SIGN_OF_LIFE_MS`] while a task sleeps,
+//! so the page can tell a process that computes or waits from one whose code stopped.
 
 use crate::clock::Clock;
 use crate::event_loop::{EventLoop, Timers, Wake};
@@ -94,6 +98,8 @@ struct State {
     breaths: Option<Channel>,
     /// A worker's stop flag, word 0 of shared memory the page raises before terminating it.
     stop: Option<Int32Array>,
+    /// What a worker calls to tell the page it is alive (it throttles itself).
+    sign_of_life: Option<Function>,
 }
 
 thread_local! {
@@ -128,11 +134,34 @@ pub fn watch_stop(flag: Int32Array) {
     });
 }
 
-/// Arm the browser timer for the earliest deadline, unless one is armed for it already.
+/// The longest a sleeping worker with a sign of life to send goes without sending it, ms:
+/// its timer fires at least this often, and wakes whoever is due. The page's figure is the
+/// same (`SIGN_OF_LIFE_MS` in www/shared/protocol.js).
+pub const SIGN_OF_LIFE_MS: f64 = 250.0;
+
+/// From now on this worker calls `sign` at every chunk of computing, and at least every
+/// [`SIGN_OF_LIFE_MS`] while anything on its loop sleeps. `sign` posts the page a message
+/// and throttles itself; it must not call back into this module.
+pub fn send_signs_of_life(sign: Function) {
+    LOOP.with(|l| l.borrow_mut().sign_of_life = Some(sign));
+}
+
+/// Call the sign of life, if there is one.
+fn sign_of_life(state: &State) {
+    if let Some(sign) = &state.sign_of_life {
+        let _ = sign.call0(&JsValue::UNDEFINED);
+    }
+}
+
+/// Arm the browser timer for the earliest deadline (no later than a sign of life is due),
+/// unless one is armed for it already.
 fn arm(state: &mut State) {
-    let Some(deadline) = state.timers.earliest() else {
+    let Some(mut deadline) = state.timers.earliest() else {
         return;
     };
+    if state.sign_of_life.is_some() {
+        deadline = deadline.min(PerformanceClock.now_ms() + SIGN_OF_LIFE_MS);
+    }
     if state.armed.is_some_and(|armed| armed <= deadline) {
         return;
     }
@@ -153,6 +182,7 @@ fn fire() {
         state.armed = None;
         let now = PerformanceClock.now_ms();
         state.timers.turned(now);
+        sign_of_life(&state);
         let due = state.timers.due(now);
         arm(&mut state);
         due
@@ -273,6 +303,8 @@ impl EventLoop for JsLoop {
     fn breath_due(&self) -> bool {
         LOOP.with(|l| {
             let state = l.borrow();
+            // Asked at every chunk of computing: the worker is alive.
+            sign_of_life(&state);
             let stopped = state
                 .stop
                 .as_ref()

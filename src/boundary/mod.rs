@@ -144,6 +144,14 @@ pub fn watch_stop(flag: js_sys::Int32Array) -> Result<(), JsError> {
     Ok(())
 }
 
+/// In a worker: call `sign` at every chunk of computing and at least every 250 ms while a
+/// task sleeps, so the page can tell a working process from one whose code stopped. `sign`
+/// posts a message to the page and throttles itself.
+#[wasm_bindgen(js_name = sendSignsOfLife)]
+pub fn send_signs_of_life(sign: js_sys::Function) {
+    js_loop::send_signs_of_life(sign);
+}
+
 /// Whether this is the threads build (shared memory, a rayon pool).
 #[wasm_bindgen(js_name = hasThreads)]
 pub fn has_threads() -> bool {

@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { setUp, open, expectClean, waitForEnd, ROOT, ready } from './harness.mjs';
+import { setUp, open, expectClean, waitForEnd, ROOT, ready, prepared } from './harness.mjs';
 
 // The same page over the builds with test hooks (target/www-hooks/, made by the test
 // command): a `__panic` pair in a model's query makes that model panic inside its own
@@ -224,6 +224,52 @@ for (const model of ['sequential', 'asyncio', 'threading', 'multiprocessing']) {
   });
 }
 
+/**
+ * Interrupt the code every worker of the browser is running now, or runs next, as
+ * DevTools' "terminate execution" does (CDP Runtime.terminateExecution): the worker stays,
+ * but its task is gone, and it says nothing more about it.
+ * @returns {Promise<number>} how many workers were interrupted
+ */
+async function interruptWorkers() {
+  const cdp = await env.browser.newBrowserCDPSession();
+  const { targetInfos } = await cdp.send('Target.getTargets');
+  const targets = targetInfos.filter((t) => t.type === 'worker');
+  for (const t of targets) {
+    const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false });
+    await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id: 1, method: 'Runtime.terminateExecution' }) });
+  }
+  await cdp.detach();
+  return targets.length;
+}
+
+for (const [model, who] of [
+  ['multiprocessing', /process \d/],
+  ['sequential', /the baseline process/],
+  ['asyncio-processes', /pool process \d/],
+]) {
+  /** A process whose code is interrupted mid-task ends the run within 5 s with an error that names it; the next run works. */
+  test(`a ${model} process interrupted mid-task ends the run with its name, and the next run works`, async () => {
+    const { page, problems, context } = await open(env.browser, `${env.server.url}?models=${model}&workload=cpu&tasks=4&cpu_ms=1500&processes=2`);
+    await prepared(page);
+    await page.click('#run');
+    await page.waitForFunction(async () => (await import('./runners/registry.js')).busyWorkers().length > 0);
+    await page.waitForTimeout(500);
+    const from = Date.now();
+    assert.ok((await interruptWorkers()) > 0, 'workers to interrupt');
+    assert.equal(await waitForEnd(page, 10_000), 'error');
+    const took = Date.now() - from;
+    const error = await page.locator('#error').textContent();
+    console.log(`${model}: interrupted to error in ${took} ms: ${error}`);
+    assert.ok(took < 5000, `the run ended ${took} ms after its process was interrupted`);
+    assert.match(error, who);
+    assert.match(error, /no sign of life for \d\.\d s while it had (task|job) \d+|no sign of life for \d\.\d s while it had the sequential run/);
+    await noWorkerOfTheRun(page);
+    assert.equal(await runOnce(page), 'done');
+    expectClean(problems);
+    await context.close();
+  });
+}
+
 /** The builds the page loads have no test hooks: a `__panic` pair is an unknown parameter there, and the dist/ builds never mention it. */
 test('test hooks are absent from the page and from dist/', async () => {
   const glue = (/** @type {string} */ dir, /** @type {string} */ build) => readFileSync(join(ROOT, dir, build, 'concurrency_playground.js'), 'utf8');
@@ -244,7 +290,9 @@ test('test hooks are absent from the page and from dist/', async () => {
  * @param {string} query @param {string} pattern @param {{after?: boolean}} opts route it only once the page is ready
  */
 async function with404(query, pattern, { after = false, probed = false } = {}) {
-  const context = await env.browser.newContext();
+  // No service worker: the requests it makes (it keeps the page for offline use) are not
+  // the page's, and page.route would not see them.
+  const context = await env.browser.newContext({ serviceWorkers: 'block' });
   // A browser whose cores the page measured on two visits already: no probe at load, which
   // would compile the processes' module before the test takes it away.
   if (probed) {
@@ -280,15 +328,15 @@ test('a missing WebAssembly core is a clear error', async () => {
   await context.close();
 });
 
-/** The threads build missing in the host worker: a clear error, no host left, and the next run (once it is back) works. */
-test('a threads host that cannot load its module is a clear error', async () => {
+/** The threads build missing in the host worker: threads are left out with a clear reason, no host is left, and the next run (once it is back) works. */
+test('a threads host that cannot load its module leaves threads out with a clear reason', async () => {
   const { page, context, others } = await with404(`models=threading&${SMALL}`, '**/pkg/threads/concurrency_playground_bg.wasm');
   await ready(page);
-  assert.equal(await runOnce(page), 'error');
-  const error = await page.locator('#error').textContent();
-  assert.match(error, /threads host could not start/);
-  assert.match(error, /concurrency_playground_bg\.wasm/);
-  assert.match(error, /404/);
+  assert.equal(await runOnce(page), 'done');
+  const notice = await page.locator('#notice').textContent();
+  assert.match(notice, /threading is left out of this run\. Threads are off: the threads build could not be loaded/);
+  assert.match(notice, /concurrency_playground_bg\.wasm/);
+  assert.match(notice, /404/);
   await noWorkerOfTheRun(page);
   await page.unrouteAll();
   assert.equal(await runOnce(page), 'done');

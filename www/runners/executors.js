@@ -17,7 +17,7 @@ import { MSG, errorMessage, stopped } from '../shared/protocol.js';
 import { compiledModule } from './processes.js';
 import { warmWorkers } from './multiprocessing.js';
 import { request, raiseStop, budgetMs } from './threading.js';
-import { stopWorker, setBusy } from './registry.js';
+import { stopWorker, setBusy, watchLife } from './registry.js';
 
 /** @typedef {import('./index.js').RunContext} RunContext */
 /** @typedef {{task: number, work: string, ms: number, query: string}} Job what Rust hands over */
@@ -78,10 +78,13 @@ export async function processExecutor(ctx, n) {
   const detach = [];
   let ended = false;
 
+  /** @type {(number | null)[]} the job each lane's process has now, for its watch (registry.js) */
+  const inFlight = new Array(n).fill(null);
   /** Post task `task` to the process on `lane`. @param {number} lane @param {number} task */
   const post = (lane, task) => {
     const query = queries.get(task);
     queries.delete(task);
+    inFlight[lane] = task;
     workers[lane].postMessage({ type: MSG.processTask, id: task, query, index: task, itersPerMs: ctx.itersPerMs });
   };
   /** @param {number} lane @param {{do: string, task?: number} | null} next */
@@ -109,6 +112,7 @@ export async function processExecutor(ctx, n) {
       if (ended || !data || typeof data.type !== 'string') return;
       try {
         if (data.type === MSG.processResult) {
+          inFlight[lane] = null;
           const next = pool.reply(lane, data, nowMs());
           pending.resolve(data.index, pool.jobDone(lane, data.index));
           apply(lane, next);
@@ -126,7 +130,9 @@ export async function processExecutor(ctx, n) {
     };
     worker.addEventListener('message', onMessage);
     worker.addEventListener('error', onError);
+    const unwatch = watchLife(worker, `pool process ${lane}`, () => (inFlight[lane] === null ? null : `job ${inFlight[lane]}`), fail);
     detach.push(() => {
+      unwatch();
       worker.removeEventListener('message', onMessage);
       worker.removeEventListener('error', onError);
       setBusy(worker, false);

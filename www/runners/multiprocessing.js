@@ -22,7 +22,7 @@ import { core, engine } from '../engine.js';
 import { nowMs } from '../shared/clock.js';
 import { MSG, stopped } from '../shared/protocol.js';
 import { compiledModule, startProcess, WARM_UP_MS } from './processes.js';
-import { stopWorker, liveWorkers, setBusy, renameWorker } from './registry.js';
+import { stopWorker, liveWorkers, setBusy, renameWorker, watchLife } from './registry.js';
 
 /** @typedef {import('./index.js').RunContext} RunContext */
 /** @typedef {import('../shared/types.js').Outcome} Outcome */
@@ -67,6 +67,8 @@ class Run {
     this.keep = new Set();
     /** @type {(() => void)[]} stop listening to the process on each lane */
     this.detachers = [];
+    /** @type {(number | null)[]} the task each lane's process has now, for its watch (registry.js) */
+    this.inFlight = new Array(lanes).fill(null);
     /** @type {any[]} every reply, for the isolation lab */
     this.replies = [];
     this.ended = false;
@@ -89,6 +91,7 @@ class Run {
   /** Drive `worker` as the process on `lane`. @param {Worker} worker @param {number} lane */
   attach(worker, lane) {
     this.workers[lane] = worker;
+    this.inFlight[lane] = null;
     setBusy(worker, true);
     /** @param {MessageEvent} ev */
     const onMessage = (ev) => {
@@ -98,6 +101,7 @@ class Run {
       try {
         if (data.type === MSG.processReady) this.apply(lane, this.pool.ready(lane, at));
         else if (data.type === MSG.processResult || data.type === MSG.processCount) {
+          this.inFlight[lane] = null;
           this.replies.push(data);
           this.apply(lane, this.pool.reply(lane, data, at));
         } else if (data.type === MSG.error) this.fail(new Error(`process ${lane}: ${String(data.message).replace(/^process: /, '')}`));
@@ -112,7 +116,9 @@ class Run {
     };
     worker.addEventListener('message', onMessage);
     worker.addEventListener('error', onError);
+    const unwatch = watchLife(worker, `process ${lane}`, () => (this.inFlight[lane] === null ? null : `task ${this.inFlight[lane]}`), (e) => this.fail(e));
     this.detachers[lane] = () => {
+      unwatch();
       worker.removeEventListener('message', onMessage);
       worker.removeEventListener('error', onError);
       setBusy(worker, false);
@@ -129,7 +135,10 @@ class Run {
   /** Do what the pool says for the process on `lane`. @param {number} lane @param {{do: string, task?: number}} next */
   apply(lane, next) {
     const worker = this.workers[lane];
-    if (next.do === 'send' && worker && next.task !== undefined) worker.postMessage(this.message(lane, next.task));
+    if (next.do === 'send' && worker && next.task !== undefined) {
+      this.inFlight[lane] = next.task;
+      worker.postMessage(this.message(lane, next.task));
+    }
     else if (next.do === 'join') this.join(lane);
     else if (next.do === 'finish') return this.finish();
     this.draw();

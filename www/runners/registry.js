@@ -4,6 +4,8 @@
  * worker you can kill, and a test can check that none is left behind.
  */
 
+import { SIGN_OF_LIFE_MS } from '../shared/protocol.js';
+
 /** @type {Map<Worker, string>} live workers and what they are for */
 const live = new Map();
 /** @type {Set<Worker>} live workers that are running a task or a request now */
@@ -91,4 +93,49 @@ export function liveWorkers() {
 /** @returns {string[]} roles of the live workers that are running something now */
 export function busyWorkers() {
   return [...busy].map((w) => live.get(w) ?? '?');
+}
+
+/** How long a worker with a task may stay silent before the run gives up on it, ms. */
+export const SILENT_MS = 3000;
+/** How often the page looks, ms. */
+const LOOK_EVERY_MS = 500;
+
+/**
+ * Watch a worker while `hasTask()` says it has a task: every message it posts is a sign of
+ * life, and one silent for SILENT_MS, a dozen signs missed, has stopped working on it (its
+ * code was interrupted, or the browser ended it without an error event). `onSilent` then
+ * gets an error that names it and says what was seen, once. A look that comes late (the page's own
+ * thread was held, and the worker's messages may be queued behind it) judges nothing.
+ * @param {Worker} worker @param {string} role e.g. "process 1"
+ * @param {() => string | null} hasTask what it is doing ("task 5"), or null when idle
+ * @param {(e: Error) => void} onSilent
+ * @returns {() => void} stop watching
+ */
+export function watchLife(worker, role, hasTask, onSilent) {
+  let heard = performance.now();
+  let looked = heard;
+  const hear = () => (heard = performance.now());
+  worker.addEventListener('message', hear);
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const late = now - looked > 2 * LOOK_EVERY_MS;
+    looked = now;
+    const task = hasTask();
+    if (task === null || late) {
+      heard = Math.max(heard, now - LOOK_EVERY_MS);
+      return;
+    }
+    if (now - heard < SILENT_MS) return;
+    stop();
+    onSilent(
+      new Error(
+        `${role} went silent: no sign of life for ${((now - heard) / 1000).toFixed(1)} s while it had ${task}, where a working process sends one every ${SIGN_OF_LIFE_MS} ms. The run ended there; Run starts new processes.`,
+      ),
+    );
+  }, LOOK_EVERY_MS);
+  const stop = () => {
+    clearInterval(timer);
+    worker.removeEventListener('message', hear);
+  };
+  return stop;
 }

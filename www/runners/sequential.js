@@ -7,7 +7,7 @@
  */
 import { MSG, waitFor, isStopped } from '../shared/protocol.js';
 import { compiledModule, startProcess, WARM_UP_MS } from './processes.js';
-import { stopWorker, setBusy } from './registry.js';
+import { stopWorker, setBusy, watchLife } from './registry.js';
 
 /** @type {import('./processes.js').Started | null} */
 let baseline = null;
@@ -42,9 +42,12 @@ export async function run(ctx) {
   worker.addEventListener('message', onProgress);
   setBusy(worker, true);
   const done = waitFor(worker, MSG.processResult, { id, signal: ctx.signal });
+  /** @type {() => void} */
+  let unwatch = () => {};
+  const silent = new Promise((_, reject) => (unwatch = watchLife(worker, 'the baseline process', () => 'the sequential run', reject)));
   worker.postMessage({ type: MSG.processSequential, id, query: ctx.query, itersPerMs: ctx.itersPerMs });
   try {
-    const { trace } = await done;
+    const { trace } = await Promise.race([done, silent]);
     return [{ variant: '', label: 'sequential', trace, workers: 1, note: '' }];
   } catch (e) {
     // Stopped or failed mid-run: a run cannot be stopped inside the process, so the process
@@ -52,6 +55,8 @@ export async function run(ctx) {
     stop();
     throw isStopped(e) ? e : new Error(`sequential: ${e instanceof Error ? e.message.replace(/^process: /, '') : e}`);
   } finally {
+    unwatch();
+    done.catch(() => {});
     worker.removeEventListener('message', onProgress);
     setBusy(worker, false);
   }

@@ -41,9 +41,18 @@ export const MSG = Object.freeze({
   processProgress: 'playground:process:progress',
   // How many contexts really compute at once: every process computes from `from` for `ms`.
   processSpin: 'playground:process:spin',
+  // A process that computes or waits for a task says so every SIGN_OF_LIFE_MS.
+  processAlive: 'playground:process:alive',
   // Any worker: something went wrong; `message` says what.
   error: 'playground:error',
 });
+
+/**
+ * How often a process with a task tells the page it is alive, ms: at every chunk of
+ * computing and while a task sleeps (its loop's timer fires at least this often:
+ * `SIGN_OF_LIFE_MS` in boundary/js_loop.rs), throttled to this.
+ */
+export const SIGN_OF_LIFE_MS = 250;
 
 /**
  * Wait for the first message of `type` from `target`. Rejects on a `playground:error`

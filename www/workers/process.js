@@ -30,7 +30,7 @@
  * one at a time, in the order they arrive, as a Python worker process takes them off its
  * queue.
  */
-import { MSG, errorMessage, describe, panicError, fieldProblems, isCount, isNumber, postError } from '../shared/protocol.js';
+import { MSG, SIGN_OF_LIFE_MS, errorMessage, describe, panicError, fieldProblems, isCount, isNumber, postError } from '../shared/protocol.js';
 import { nowMs } from '../shared/clock.js';
 // Static, so the glue is fetched with this worker's other modules, in one round trip: a
 // process's start-up is mostly waiting for the server.
@@ -48,6 +48,15 @@ let crashed = '';
 
 /** @param {string} message @param {unknown} [id] */
 const reportError = (message, id) => postError(scope, `process: ${message}`, id);
+
+let lastSign = -Infinity;
+/** Tell the page this process is alive, at most every SIGN_OF_LIFE_MS (runners/registry.js watches). */
+function signOfLife() {
+  const now = performance.now();
+  if (now - lastSign < SIGN_OF_LIFE_MS) return;
+  lastSign = now;
+  scope.postMessage({ type: MSG.processAlive });
+}
 
 /**
  * The instance trapped: a panic inside a future surfaces here, from the event loop, not
@@ -114,6 +123,8 @@ async function onInit(data) {
     return;
   }
   loaded = true;
+  // Called by the loop at every chunk of computing and while a task sleeps.
+  glue.sendSignsOfLife(signOfLife);
   if (data.stop instanceof Int32Array) {
     try {
       glue.watchStop(data.stop);
@@ -230,7 +241,10 @@ function onCount(data, receivedAt) {
   if (shared instanceof Int32Array) {
     for (let i = 0; i < n; i++) {
       // Word 2 is up once the run was stopped: a terminated worker can take a while to go.
-      if ((i & 1023) === 0 && shared.length > 2 && Atomics.load(shared, 2) !== 0) break;
+      if ((i & 1023) === 0) {
+        if (shared.length > 2 && Atomics.load(shared, 2) !== 0) break;
+        signOfLife();
+      }
       lock(shared);
       shared[1] = shared[1] + 1; // a plain read and write: only the lock makes it safe
       unlock(shared);
