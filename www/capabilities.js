@@ -179,5 +179,15 @@ export function threadsNotLoaded(message) {
   return `Threads are off: the threads build could not be loaded (${message}). Every other model runs here.`;
 }
 
-/** A model this browser cannot run after all: the run leaves it out with `message`, not fails. */
-export class Unavailable extends Error {}
+/**
+ * A model this browser cannot run after all: the run leaves it out with `message`, not
+ * fails. `lasting`: the browser cannot run it at all (the page turns it off); otherwise only
+ * now (its build could not be loaded), and the next run tries again.
+ */
+export class Unavailable extends Error {
+  /** @param {string} message @param {{lasting?: boolean}} [options] */
+  constructor(message, { lasting = true } = {}) {
+    super(message);
+    this.lasting = lasting;
+  }
+}

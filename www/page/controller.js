@@ -214,12 +214,14 @@ export class Controller {
         { itersPerMs, caps, signal, onTrace: views.live },
         {
           skip: (model) => (model === 'threading' && !caps.threads ? caps.threadsReason : ''),
-          onUnavailable: (model, reason) => {
-            if (model === 'threading') {
+          onUnavailable: (model, reason, lasting) => {
+            // Turned off for good only when the browser cannot run it; a build that could
+            // not be loaded is tried again by the next run.
+            if (lasting && model === 'threading') {
               caps.threads = false;
               caps.threadsReason = reason;
             }
-            views.unavailable(model, reason);
+            if (lasting) views.unavailable(model, reason);
             showNotices([...notices, `${model} is left out of this run. ${reason}`]);
           },
           onStart: (i, step) => {
@@ -322,7 +324,7 @@ export class Controller {
           status(`${round}crossover, ${step.model} at ${step.share}% computing (${i + 1} of ${plan.steps.length})…`);
         },
         onPoint: chart.point,
-        onUnavailable: (model, reason) => views.unavailable(model, reason),
+        onUnavailable: (model, reason, lasting) => lasting && views.unavailable(model, reason),
       });
       setState('done');
       status('Crossover done.');

@@ -23,7 +23,7 @@ import { runModel } from './index.js';
  * @property {AbortSignal} signal
  * @property {(i: number, step: Step) => void} onStart
  * @property {(point: Point) => void} onPoint
- * @property {(model: string, reason: string) => void} onUnavailable
+ * @property {(model: string, reason: string, lasting: boolean) => void} onUnavailable
  */
 
 /**
@@ -59,7 +59,7 @@ export async function runCrossover(o) {
     } catch (e) {
       if (!(e instanceof Unavailable)) throw e;
       left.add(step.model);
-      o.onUnavailable(step.model, e.message);
+      o.onUnavailable(step.model, e.message, e.lasting);
       continue;
     }
     // The warm pool's row stands for multiprocessing, as in the scaling sweep: the pool is

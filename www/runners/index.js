@@ -151,7 +151,7 @@ export async function probeSpeed(itersPerMs, signal) {
  *   before a round (and, as round `rounds`, after the last)
  * @property {(i: number, step: Step) => void} onStart
  * @property {(r: Result) => void} onResult
- * @property {(model: string, reason: string) => void} onUnavailable a model this browser
+ * @property {(model: string, reason: string, lasting: boolean) => void} onUnavailable a model this browser
  *   turned out not to run: it is left out of the rest of the plan
  * @property {(model: string) => string} skip a reason to leave a model out, or ''
  */
@@ -202,7 +202,7 @@ export async function runPlan(plan, base, hooks) {
     } catch (e) {
       if (!(e instanceof Unavailable)) throw e;
       unavailable.set(step.model, e.message);
-      hooks.onUnavailable(step.model, e.message);
+      hooks.onUnavailable(step.model, e.message, e.lasting);
       continue;
     }
     for (const r of rows) {

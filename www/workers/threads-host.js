@@ -122,6 +122,8 @@ async function handle(data) {
       const t0 = nowMs();
       const pool = startPool(String(data.query), /** @type {string} */ (data.panics ?? ''));
       started = pool.then(() => {});
+      // Reported below; a later message awaits it and reports it again.
+      started.catch(() => {});
       const { memory } = await pool;
       const w = /** @type {NonNullable<typeof wasm>} */ (wasm);
       const warmUpMs = Math.min(Number(data.warmUpMs ?? 0), 1000);
