@@ -48,10 +48,11 @@ const LIVE_EVERY_MS = 100;
 const hosts = /** @type {Map<number, Host>} */ (new Map());
 const MAX_HOSTS = 2;
 /**
- * How long a stopped host has to answer before it is terminated, ms. Stop must end a run
- * within 100 ms; a pool with more threads than cores answers only once the OS has run each
- * thread long enough to see the flag (64 threads on 2 cores: 20-200 ms), so past this it
- * goes (its threads with it), and the next run starts a new pool and reports what that cost.
+ * How long a stopped host has to answer before it is terminated, ms. The run ends at Stop;
+ * the host stays, warm, if its pool answers within this, and goes (its threads with it)
+ * if not: a pool with more threads than cores answers only once the OS has run each
+ * thread long enough to see the flag (64 threads on 2 cores: 20-200 ms), and the next run
+ * then starts a new pool and reports what that cost.
  */
 const STOP_GRACE_MS = 60;
 let nextId = 1;
@@ -123,7 +124,7 @@ function host(threads, query) {
     // not be loaded (not served, or offline): threads are left out, the run goes on
     // without them. Anything else (a pool that did not start in time) is the run's error.
     if (/clone|SharedArrayBuffer|shared memory|Atomics/i.test(message)) throw new Unavailable(threadsFailed(message));
-    if (/could not load|failed to start/i.test(message)) throw new Unavailable(threadsNotLoaded(message));
+    if (/could not load|failed to start/i.test(message)) throw new Unavailable(threadsNotLoaded(message), { lasting: false });
     throw new Error(`the threads host could not start: ${message}`);
   });
   panics.onmessage = ({ data }) => {
@@ -236,10 +237,10 @@ export function raiseStop(r) {
 }
 
 /**
- * Send one request to the host of `threads` threads and wait for its answer. It fails
- * when Stop is pressed (the pool is told to stop, and the host is terminated if it does not
- * answer within STOP_GRACE_MS), when a thread of the pool panics, or after `timeoutMs` (0:
- * never) with no answer; the next request starts a new host if this one went.
+ * Send one request to the host of `threads` threads and wait for its answer. It fails at
+ * once when Stop is pressed (the pool is told to stop, and the host is terminated if it
+ * does not answer within STOP_GRACE_MS), when a thread of the pool panics, or after
+ * `timeoutMs` (0: never) with no answer; the next request starts a new host if this one went.
  * @param {number} threads @param {string} query
  * @param {object} message
  * @param {AbortSignal} [signal]
@@ -260,13 +261,14 @@ export async function request(threads, query, message, signal, timeoutMs = 0, on
   failed.catch(() => {});
   /** @type {Ready | null} */
   let ready = null;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let graceTimer;
+  /** @type {Promise<unknown> | null} the host's answer, once asked */
+  let answer = null;
   const onAbort = () => {
-    if (!ready) return fail(stopped());
-    raiseStop(ready);
-    // Stopped: the pool answers "threading: stopped" at once, or the host goes.
-    graceTimer = setTimeout(() => fail(stopped()), STOP_GRACE_MS);
+    if (ready && answer) {
+      raiseStop(ready);
+      keepIfItStops(threads, h, answer);
+    }
+    fail(stopped());
   };
   if (h.crash) fail(h.crash);
   h.onCrash.add(fail);
@@ -283,7 +285,7 @@ export async function request(threads, query, message, signal, timeoutMs = 0, on
     signal?.addEventListener('abort', onAbort, { once: true });
     ready = await Promise.race([h.ready, failed]);
     if (signal?.aborted) throw stopped();
-    const answer = waitFor(h.worker, MSG.threadsResult, { id });
+    answer = waitFor(h.worker, MSG.threadsResult, { id });
     answer.catch(() => {});
     const sentAt = nowMs();
     if (onStarted) {
@@ -302,17 +304,32 @@ export async function request(threads, query, message, signal, timeoutMs = 0, on
     h.used = true;
     return { answer: got, ready, fresh, aheadFirst, sentAt };
   } catch (e) {
-    if (signal?.aborted && /threading: stopped/.test(errorMessage(e))) throw stopped();
-    // Stopped without an answer, or failed: the host may be blocked in the pool forever.
+    // Stopped while the pool ran: keepIfItStops decides the host's fate.
+    if (signal?.aborted && answer) throw stopped();
+    // Stopped before it ran, or failed: the host may be blocked in the pool forever.
     drop(threads, h);
     throw e;
   } finally {
     clearTimeout(watchdog);
-    clearTimeout(graceTimer);
     signal?.removeEventListener('abort', onAbort);
     h.onCrash.delete(fail);
     setBusy(h.worker, false);
   }
+}
+
+/**
+ * After Stop: keep the host, warm, if its pool answers within STOP_GRACE_MS (it answers
+ * "threading: stopped", or its result if it was about to end); terminate it if not.
+ * @param {number} threads @param {Host} h @param {Promise<unknown>} answer
+ */
+function keepIfItStops(threads, h, answer) {
+  // Meanwhile a new run starts a host of its own.
+  if (hosts.get(threads) === h) hosts.delete(threads);
+  const late = new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS, LATE));
+  Promise.race([answer.then(() => true, (e) => /threading: stopped/.test(errorMessage(e))), late]).then((stopped) => {
+    if (stopped === true && !h.crash && !hosts.has(threads)) hosts.set(threads, h);
+    else drop(threads, h);
+  });
 }
 
 /**
