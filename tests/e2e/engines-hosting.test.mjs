@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ROOT, SOURCE, serve, headersConfig, writeCoursePage } from './harness.mjs';
+import { ROOT, SOURCE, PORT_OFFSET, serve, headersConfig, writeCoursePage } from './harness.mjs';
 import { enginesToTest, WEBKIT_SAB, settle, rows, sharedBrowser } from './engines-page.mjs';
 
 const DIST = join(ROOT, 'dist');
@@ -44,7 +44,7 @@ before(async () => {
   writeCoursePage(tmp);
   // The deployment an instructor makes for this course page (docs/embedding.md).
   execFileSync(process.execPath, [join(ROOT, 'scripts/headers.mjs'), join(tmp, 'course_headers')], {
-    env: { ...process.env, FRAME_ANCESTORS: `'self' http://localhost:${COURSE_PORT}` },
+    env: { ...process.env, FRAME_ANCESTORS: `'self' http://localhost:${COURSE_PORT + PORT_OFFSET}` },
     stdio: 'ignore',
   });
   servers.push(await serve({ dir: join(tmp, 'course'), port: COURSE_PORT, config: null }));
@@ -125,7 +125,7 @@ for (const engine of enginesToTest()) {
     test(`${engine}: embedded in a course page on another site`, { timeout: 120_000 }, async () => {
       {
         const src = `${hosts.headed}embed.html?models=sequential,asyncio,threading,multiprocessing&workload=io&tasks=2&io_ms=50&threads=2&processes=2&run=1`;
-        const page = await (await session.get()).open(`http://localhost:${COURSE_PORT}/?src=${encodeURIComponent(src)}`);
+        const page = await (await session.get()).open(`http://localhost:${COURSE_PORT + PORT_OFFSET}/?src=${encodeURIComponent(src)}`);
         const messages = await page.waitFor(
           () => {
             const all = /** @type {any[]} */ (/** @type {any} */ (window).messages ?? []);

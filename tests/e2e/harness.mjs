@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Added to every port served: PLAYGROUND_PORT_OFFSET=100 lets two checkouts test at once. */
-const PORT_OFFSET = Number(process.env.PLAYGROUND_PORT_OFFSET ?? 0);
+export const PORT_OFFSET = Number(process.env.PLAYGROUND_PORT_OFFSET ?? 0);
 const SERVE = join(ROOT, 'node_modules/serve/build/main.js');
 
 /**

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { ROOT, SOURCE, serve, launch, open, expectClean, waitForEnd, ready, rows, headersConfig, writeCoursePage } from './harness.mjs';
+import { ROOT, SOURCE, PORT_OFFSET, serve, launch, open, expectClean, waitForEnd, ready, rows, headersConfig, writeCoursePage } from './harness.mjs';
 
 const DIST = join(ROOT, 'dist');
 /** A static host that sends nothing special: no COOP, COEP, CORP or CSP (GitHub Pages). */
@@ -64,7 +64,7 @@ before(async () => {
   // The deployment an instructor makes for their course site, here the course page's origin:
   // FRAME_ANCESTORS names the pages that may embed the playground (docs/embedding.md).
   execFileSync(process.execPath, [join(ROOT, 'scripts/headers.mjs'), join(tmp, 'course_headers')], {
-    env: { ...process.env, FRAME_ANCESTORS: "'self' http://localhost:8322" },
+    env: { ...process.env, FRAME_ANCESTORS: `'self' http://localhost:${8322 + PORT_OFFSET}` },
   });
 
   browser = await launch();
@@ -270,7 +270,7 @@ test('(c) embedded cross-site with Document-Isolation-Policy: isolated, threadin
 
 /** frame-ancestors holds: a page that is not on the deployment's list cannot embed it. */
 test('(c) a course page not named in FRAME_ANCESTORS cannot embed the playground', { timeout: 60_000 }, async () => {
-  const course = await open(browser, `http://localhost:8322/?src=${encodeURIComponent(`${strict.url}embed.html`)}`);
+  const course = await open(browser, `http://localhost:${8322 + PORT_OFFSET}/?src=${encodeURIComponent(`${strict.url}embed.html`)}`);
   await course.page.waitForTimeout(2500);
   const violations = course.problems.filter((p) => /frame-ancestors|Refused to frame/i.test(p));
   const frame = course.page.frames().find((f) => f !== course.page.mainFrame());
