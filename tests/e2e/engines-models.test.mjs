@@ -184,6 +184,56 @@ for (const b of BROWSERS) {
     }
 
     /**
+     * Stop 1 s into 200 asyncio coroutines of 40 ms each, which hand the page's loop to
+     * each other: the loop breathes across them, so the run ends cancelled within 100 ms,
+     * and nothing is left busy. Without breaths across tasks it ran on for 8.5 s.
+     */
+    test(`${b.name}: Stop ends 200 short CPU coroutines within 100 ms`, { timeout: 120_000 }, async () => {
+      const page = await (await session.get()).open(`${server.url}?models=asyncio&workload=cpu&tasks=200&cpu_ms=40`);
+      await ready(page);
+      const out = await page.evaluate(async () => {
+        const pg = /** @type {any} */ (window).playground;
+        const root = document.documentElement;
+        await pg.caps.coresMeasured;
+        pg.run();
+        while (root.dataset.state !== 'running' || !/running asyncio/.test(document.getElementById('status')?.textContent ?? '')) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+        const stoppedAt = performance.now();
+        pg.stop();
+        while (!['done', 'error', 'cancelled'].includes(root.dataset.state ?? '')) await new Promise((r) => setTimeout(r, 1));
+        const { busyWorkers } = await import('./runners/registry.js');
+        return { state: root.dataset.state, ms: performance.now() - stoppedAt, busy: busyWorkers() };
+      });
+      assert.equal(out.state, 'cancelled', `${b.name}: ${JSON.stringify(out)}`);
+      assert.ok(out.ms < 100, `${b.name}: Stop took ${out.ms.toFixed(1)} ms`);
+      assert.deepEqual(out.busy, []);
+      assert.deepEqual(await page.problems(), []);
+      await page.close();
+    });
+
+    /**
+     * The freeze budget holds here too: 10,000 coroutines of 1 ms are refused (they held
+     * Chromium's loop for 10.4 s), and the most the message allows holds the loop for 10 s
+     * at most.
+     */
+    test(`${b.name}: the largest asyncio run the freeze budget allows holds the loop 10 s at most`, { timeout: 180_000 }, async (t) => {
+      const refused = await autorun(await session.get(), `${server.url}?models=asyncio&workload=cpu&tasks=10000&cpu_ms=1&run=1`);
+      assert.equal(refused.state, 'error');
+      const fits = /use at most (\d+) tasks/.exec(refused.error ?? '');
+      assert.ok(fits, `${b.name}: ${refused.error}`);
+      await refused.page.close();
+      const { page, state, error } = await autorun(await session.get(), `${server.url}?models=asyncio&workload=cpu&tasks=${fits[1]}&cpu_ms=1&run=1`);
+      assert.equal(state, 'done', `${b.name}: ${error}`);
+      const held = Math.max(...(await rows(page)).filter((r) => r.model === 'asyncio').map((r) => r.wallMs));
+      t.diagnostic(`${fits[1]} coroutines of 1 ms held the loop for ${held} ms`);
+      assert.ok(held <= 10_000, `${b.name}: ${fits[1]} coroutines of 1 ms held the loop for ${held} ms`);
+      assert.deepEqual(await page.problems(), []);
+      await page.close();
+    });
+
+    /**
      * A computing process gives its own event loop as few turns as Stop allows, so it
      * computes at its full speed: where the page can share memory it watches a stop flag and
      * takes no turn at all (a message posted to it 80 ms into a task of 400 ms is answered
