@@ -187,6 +187,14 @@ pub const LOOP_BLOCK_MARGIN_PCT: u64 = 15;
 /// The longest a run may be expected to hold the page's event loop ([`Params::loop_block_ms`]),
 /// ms: [`MAX_LOOP_BLOCK_MS`] less the margin.
 pub const MAX_EXPECTED_BLOCK_MS: u64 = MAX_LOOP_BLOCK_MS * (100 - LOOP_BLOCK_MARGIN_PCT) / 100;
+/// What each process takes of the browser's memory beside its results, KiB: 16 idle
+/// processes took 75 MB of the page's resident memory, 64 took 249 MB (Chromium, the
+/// 2-core machine).
+pub const PROCESS_MEMORY_KB: u64 = 5 * 1024;
+/// The most memory a run's processes and their results may be expected to take, KiB: a
+/// phone's tab has little more, and 216 processes with results of 8 MiB (2.6 GB) were as
+/// far as Chromium went here before it ran out.
+pub const MAX_RUN_MEMORY_KB: u64 = 1536 * 1024;
 /// The most threads the threading model starts.
 pub const MAX_THREADS: u32 = 64;
 /// The most processes the multiprocessing model starts.
@@ -528,6 +536,24 @@ impl Params {
         (tasks * (u64::from(per_task) * 1000 + LOOP_TASK_OVERHEAD_US)).div_ceil(1000)
     }
 
+    /// What the processes of one step are expected to hold of the browser's memory at once,
+    /// KiB (0 for models without processes): each process ([`PROCESS_MEMORY_KB`]) with the
+    /// result it sends, and every result, which the page keeps. A pool counts `processes`
+    /// (up to 16 when it is one per core); one process per task counts them all.
+    pub fn memory_kb(&self, step: &Step) -> u64 {
+        let p = self.for_step(step);
+        if step.lab != Lab::None {
+            return 0; // the labs send no results
+        }
+        let live = match step.model {
+            Model::Multiprocessing if !p.pool => p.tasks,
+            Model::Multiprocessing | Model::AsyncioProcesses => p.process_count(MAX_PROCESSES),
+            _ => return 0,
+        };
+        let payload = u64::from(p.payload_kb);
+        u64::from(live) * (PROCESS_MEMORY_KB + payload) + u64::from(p.tasks) * payload
+    }
+
     /// The most tasks of `per_task_ms` each that fit the freeze budget.
     pub fn tasks_fitting(per_task_ms: u64) -> u64 {
         MAX_EXPECTED_BLOCK_MS * 1000 / (per_task_ms * 1000 + LOOP_TASK_OVERHEAD_US)
@@ -601,6 +627,12 @@ impl Params {
                 ),
             ));
         }
+        if let Some(step) = plan.iter().max_by_key(|s| self.memory_kb(s)) {
+            let kb = self.memory_kb(step);
+            if kb > MAX_RUN_MEMORY_KB {
+                errors.push(self.memory_error(step, kb));
+            }
+        }
         if let Some(step) = plan.iter().max_by_key(|s| self.loop_block_ms(s)) {
             let block = self.loop_block_ms(step);
             if block > MAX_EXPECTED_BLOCK_MS {
@@ -645,6 +677,64 @@ impl Params {
             }
         }
         errors
+    }
+
+    /// The processes of `step` that live at once, at most, and whether there is one per task.
+    fn live_processes(&self, step: &Step) -> (u64, bool) {
+        let p = self.for_step(step);
+        if !p.pool && step.model == Model::Multiprocessing {
+            (u64::from(p.tasks), true)
+        } else {
+            (u64::from(p.process_count(MAX_PROCESSES)), false)
+        }
+    }
+
+    /// The largest results, KiB, with which `step`'s processes fit in memory.
+    pub fn payload_fitting(&self, step: &Step) -> u64 {
+        let (live, _) = self.live_processes(step);
+        let tasks = u64::from(self.for_step(step).tasks);
+        MAX_RUN_MEMORY_KB.saturating_sub(live * PROCESS_MEMORY_KB) / (live + tasks).max(1)
+    }
+
+    /// The run's processes and results would not fit in memory: how much, why, and what fits.
+    fn memory_error(&self, step: &Step, kb: u64) -> ParamError {
+        let p = self.for_step(step);
+        let payload = u64::from(p.payload_kb);
+        let (live, per_task) = self.live_processes(step);
+        // The largest results that fit, and the most tasks.
+        let payload_fits = self.payload_fitting(step);
+        let tasks_fit = if per_task {
+            MAX_RUN_MEMORY_KB / (PROCESS_MEMORY_KB + 2 * payload)
+        } else {
+            MAX_RUN_MEMORY_KB.saturating_sub(live * (PROCESS_MEMORY_KB + payload)) / payload.max(1)
+        };
+        let processes = if per_task {
+            format!("{live} processes, one per task,")
+        } else {
+            format!("a pool of up to {live} processes")
+        };
+        let fix = if per_task {
+            format!("use at most {tasks_fit} tasks, payload_kb {payload_fits} or less, or pool=on")
+        } else {
+            format!("use at most {tasks_fit} tasks, or payload_kb {payload_fits} or less")
+        };
+        ParamError::new(
+            "payload_kb",
+            &self.payload_kb.to_string(),
+            &format!(
+                "processes and results within {} MB for {}",
+                MAX_RUN_MEMORY_KB / 1024,
+                step.model.name()
+            ),
+            &format!(
+                "{} would need about {} MB at once: {processes} of about {} MB each, and {} results of {payload} KiB, each in the process that sends it and in the page; more than the {} MB the page counts on (a phone's tab has little more); {fix}",
+                step.model.name(),
+                kb.div_ceil(1024),
+                PROCESS_MEMORY_KB / 1024,
+                p.tasks,
+                MAX_RUN_MEMORY_KB / 1024
+            ),
+        )
     }
 
     /// Choices that cannot go together: a combined model with the race or isolation lab
@@ -1697,6 +1787,51 @@ mod tests {
         );
     }
 
+    /// Processes and their results must fit in memory: 256 processes with results of 8 MiB
+    /// are refused (Chromium ran out at process 216), naming payload_kb and tasks; what the
+    /// message offers fits; 256 processes with small results, and a pool with big ones, run.
+    #[test]
+    fn memory_budget() {
+        let q = "models=multiprocessing&pool=off&tasks=256&workload=io&io_ms=100&payload_kb=8192";
+        let e = parse_query(q).errors;
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!(e[0].name, "payload_kb");
+        let m = &e[0].message;
+        assert!(
+            m.contains("about 5376 MB") && m.contains("more than the 1536 MB"),
+            "{m}"
+        );
+        let fits = |what: &str| -> String {
+            let at = m.find(what).expect(what) + what.len();
+            m[at..].chars().take_while(|c| c.is_ascii_digit()).collect()
+        };
+        let tasks = fits("use at most ");
+        let payload = fits("payload_kb ");
+        assert!(
+            parse_query(&q.replace("tasks=256", &format!("tasks={tasks}")))
+                .errors
+                .is_empty()
+        );
+        assert!(
+            parse_query(&q.replace("payload_kb=8192", &format!("payload_kb={payload}")))
+                .errors
+                .is_empty()
+        );
+        assert!(
+            parse_query("models=multiprocessing&pool=off&tasks=256&workload=io")
+                .errors
+                .is_empty()
+        );
+        assert!(
+            parse_query("models=multiprocessing&tasks=64&processes=16&payload_kb=8192")
+                .errors
+                .is_empty()
+        );
+        assert!(!parse_query("compare=1&tasks=256&payload_kb=8192")
+            .errors
+            .is_empty());
+    }
+
     /// The budget counts each task's cost to the loop: 10,000 tasks of 1 ms are more than
     /// 10 s, and what the message offers fits.
     #[test]
@@ -2091,6 +2226,13 @@ mod tests {
                                 (Lab::Blocking, _) => p.io_ms = fits,
                                 (_, Some(_)) => p.task_ms = fits,
                                 _ => p.cpu_ms = fits,
+                            }
+                        }
+                        // Within the memory budget: smaller results.
+                        let plan = p.plan(action);
+                        if let Some(step) = plan.iter().max_by_key(|s| p.memory_kb(s)) {
+                            if p.memory_kb(step) > MAX_RUN_MEMORY_KB {
+                                p.payload_kb = p.payload_fitting(step) as u32;
                             }
                         }
                     }

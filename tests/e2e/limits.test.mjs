@@ -258,6 +258,26 @@ test('the largest runs the freeze budget allows hold the page for 10 s at most',
   console.log(`the largest allowed runs held the loop (ms): ${JSON.stringify(held)}`);
 });
 
+/**
+ * A run whose processes and results would not fit in memory is refused before it starts,
+ * naming payload_kb, what it would need and what fits, and keeps the form as typed; one
+ * process per task with results of 8 MiB ran out of memory at process 216 (2.6 GB).
+ */
+test('a run that would not fit in memory is refused, naming what fits', async () => {
+  const query = 'models=multiprocessing&pool=off&tasks=256&workload=io&io_ms=100&payload_kb=8192';
+  const { page, problems, context } = await open(env.browser, `${env.server.url}?${query}&run=1`);
+  assert.equal(await waitForEnd(page), 'error');
+  const error = (await page.locator('#error').textContent()) ?? '';
+  assert.match(error, /payload_kb: multiprocessing would need about 5376 MB at once: 256 processes, one per task, of about 5 MB each, and 256 results of 8192 KiB/);
+  assert.match(error, /use at most 73 tasks, payload_kb 512 or less, or pool=on/);
+  assert.deepEqual(await rows(page), [], 'nothing ran');
+  assert.deepEqual(await page.evaluate(() => window.playground.liveWorkers().filter((r) => /^process/.test(r))), [], 'no process started');
+  assert.equal(await page.locator('#p-payload_kb').inputValue(), '8192', 'the form keeps what was typed');
+  assert.match((await page.locator('[data-param=payload_kb] .field-error').textContent()) ?? '', /payload_kb/);
+  expectClean(problems);
+  await context.close();
+});
+
 /** A host that serves .wasm as application/octet-stream: every model still runs. */
 test('every model runs from a host with the wrong WebAssembly MIME type', { timeout: 120_000 }, async () => {
   const { page, problems, context } = await open(env.browser, `${env.wrongMime.url}?workload=io&tasks=4&io_ms=50&threads=4&processes=2&run=1`);
