@@ -276,7 +276,7 @@ export async function request(threads, query, message, signal, timeoutMs = 0, on
     timeoutMs > 0
       ? setTimeout(() => {
           const s = (timeoutMs / 1000).toFixed(0);
-          fail(new Error(`the threads host gave no answer in ${s} s: a thread may have died without a panic message (out of memory, a stack overflow); it was stopped`));
+          fail(new Error(`the threads host gave no answer in ${s} s, three times as long as every task one after another would take, and 30 s to start its pool; it was stopped, and the next run starts a new one`));
         }, timeoutMs)
       : undefined;
   setBusy(h.worker, true);
