@@ -108,3 +108,24 @@ test('one core cannot test parallelism', () => {
   const r = result({ model: 'multiprocessing', workload: 'cpu', speedup: 1.0, workers: 2 });
   assert.equal(verdict(r, { ...quiet, cores: 1 }).status, 'untestable');
 });
+
+test("the blocking lab is judged by the guides' warning: time.sleep in a coroutine gives no speedup, to_thread overlaps", async () => {
+  const { explain } = await import('../www/views/explain.js');
+  const blocked = result({ model: 'asyncio', workload: 'io', variant: 'blocking', speedup: 1.0, lagMaxMs: 200, workers: 1 });
+  assert.equal(verdict(blocked, quiet).status, 'confirmed', 'one after another, as the guides warn');
+  const words = explain(blocked, { ...quiet, ioMs: 200, cpuMs: 0 });
+  assert.equal(words.agrees, 'as the guides warn');
+  assert.match(words.claim, /time\.sleep inside a coroutine holds the event loop/);
+  assert.match(words.why, /time\.sleep blocks the one thread the loop runs on/);
+  assert.doesNotMatch(words.why, /overlap on one thread/);
+  // Had the waits overlapped, the warning would be contradicted.
+  assert.equal(verdict(result({ ...blocked, speedup: 7.4 }), quiet).status, 'contradicted');
+  const handed = result({ model: 'asyncio-threads', workload: 'io', variant: 'to-thread', speedup: 7.6, workers: 8 });
+  assert.equal(verdict(handed, quiet).status, 'confirmed');
+  const handedWords = explain(handed, { ...quiet, ioMs: 200, cpuMs: 0 });
+  assert.equal(handedWords.agrees, 'as the guides say');
+  assert.doesNotMatch(handedWords.claim, /nothing to hand/);
+  assert.match(handedWords.why, /asyncio\.to_thread|hands its blocking wait to a thread/);
+  // asyncio's own waits keep their claim.
+  assert.match(claimFor(result({ model: 'asyncio', workload: 'io', speedup: 7.9 })).claim, /tasks overlap their waits/);
+});

@@ -178,6 +178,18 @@ test('the blocking lab shows the frozen loop and the two fixes', async () => {
   for (const way of ways) assert.ok(table.find((r) => r.way === way && r.wall && r.lag), `no ${way} in ${JSON.stringify(table)}`);
   assert.match(await page.locator('#lab').textContent(), /held the event loop/);
   assert.equal(await page.locator('#results-section').isVisible(), true, 'the timed rows stay');
+  // Each row is judged by what its way claims: time.sleep in a coroutine by the guides'
+  // warning, not by asyncio's overlapping waits.
+  const words = await page.$eval('tr[data-model=asyncio][data-variant=blocking] td.words', (td) => td.textContent ?? '');
+  assert.match(words, /time\.sleep inside a coroutine holds the event loop/);
+  assert.match(words, /\(as the guides warn\)/);
+  assert.match(words, /time\.sleep blocks the one thread the loop runs on/);
+  assert.doesNotMatch(words, /not what the guides say|waits overlap on one thread/);
+  if (caps.threads) {
+    const handed = await page.$eval('tr[data-model=asyncio-threads][data-variant=to-thread] td.words', (td) => td.textContent ?? '');
+    assert.match(handed, /asyncio\.to_thread: the waits overlap/);
+    assert.doesNotMatch(handed, /nothing to hand/);
+  }
   expectClean(problems);
   await context.close();
 });

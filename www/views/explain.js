@@ -122,6 +122,12 @@ function why(r, o) {
   const handOffs = gilOn ? gilHandOffs(r.trace, o.gilLane) : 0;
   const turns = handOffs > 0 ? `one thread at a time holds the GIL: see the ${count(handOffs, 'hand-off')} on the GIL lane` : 'one thread at a time holds the GIL';
   const stalled = r.lagMaxMs != null && r.lagMaxMs >= 50 ? `; the page itself could not respond for up to ${formatMs(r.lagMaxMs)}` : '';
+  if (r.variant === 'blocking' && r.model === 'asyncio') {
+    return `time.sleep blocks the one thread the loop runs on: while a coroutine sleeps, the loop cannot start the next, so the ${formatCount(n)} waits go one after another${stalled}.`;
+  }
+  if (r.variant === 'to-thread' && r.model === 'asyncio-threads') {
+    return `Each coroutine hands its blocking wait to a thread of the pool and awaits it: the loop stays free, and the waits overlap${rounds}.`;
+  }
   switch (`${r.model}:${r.workload}`) {
     case 'sequential:io':
     case 'sequential:cpu':
@@ -175,6 +181,6 @@ export function explain(r, o) {
     measured: measured(r, o),
     why: why(r, o),
     status,
-    agrees: status ? (AGREES[status] ?? '') : '',
+    agrees: status === 'confirmed' && c?.warns ? 'as the guides warn' : status ? (AGREES[status] ?? '') : '',
   };
 }

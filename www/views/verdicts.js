@@ -59,15 +59,23 @@ export const EXPECT = /** @type {const} */ ({
 });
 
 /**
- * @typedef {{model: string, workload: string, gil: boolean|'any', claim: string, expect: string}} Claim
+ * @typedef {{model: string, workload: string, gil: boolean|'any', claim: string, expect: string, variant?: string, warns?: boolean}} Claim
+ *   `variant`: the claim is for results of that variant only (a lab's way of doing it);
+ *   `warns`: the claim is one of the guides' warnings, which a confirmation bears out
  */
 
 /**
  * The guides' claims, one line each, for every (model, workload, GIL) cell. `gil: 'any'`
- * matches both; the first matching row wins.
+ * matches both; a row with a `variant` matches only results of that variant; the first
+ * matching row wins.
  * @type {readonly Claim[]}
  */
 export const CLAIMS = Object.freeze([
+  // The blocking lab's ways: the guides' warning about a blocking call in a coroutine, and
+  // its fix, asyncio.to_thread.
+  { model: 'asyncio', workload: 'io', variant: 'blocking', gil: 'any', claim: 'a blocking call such as time.sleep inside a coroutine holds the event loop: the waits go one after another, no speedup', expect: EXPECT.none, warns: true },
+  { model: 'asyncio-threads', workload: 'io', variant: 'to-thread', gil: 'any', claim: 'a blocking call handed to a thread with asyncio.to_thread: the waits overlap and the loop stays free', expect: EXPECT.overlap },
+
   { model: 'sequential', workload: 'any', gil: 'any', claim: 'the baseline: one task after another', expect: EXPECT.baseline },
 
   { model: 'asyncio', workload: 'io', gil: 'any', claim: 'tasks overlap their waits: concurrency without parallelism', expect: EXPECT.overlap },
@@ -130,6 +138,7 @@ export function claimFor(r) {
     CLAIMS.find(
       (c) =>
         c.model === r.model &&
+        (c.variant === undefined || c.variant === r.variant) &&
         (c.workload === 'any' || c.workload === r.workload) &&
         (c.gil === 'any' || c.gil === gil),
     ) ?? null
