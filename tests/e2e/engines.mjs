@@ -698,8 +698,16 @@ async function webDriverBrowser(engine, driver, stopProcesses, { bidi = false, p
           open.delete(handle);
           await focus(handle);
           if (open.size === 0) {
-            // Closing the last window would end the session: blank it instead.
-            await driver.get('about:blank');
+            // Closing the last window would end the session: a new blank window takes its
+            // place first. Not this one blanked: what its page still reports as it goes (a
+            // module import cut short, in Firefox) would be the next page's.
+            await driver.switchTo().newWindow('window');
+            const blank = await driver.getWindowHandle();
+            current = blank;
+            await focus(handle);
+            await driver.close();
+            current = '';
+            await focus(blank);
             firstFree = true;
           } else {
             await driver.close();
