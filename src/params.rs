@@ -523,17 +523,23 @@ impl Params {
     /// elsewhere, and for asyncio that hands its computing to an executor. The one place the
     /// page's freeze budget is counted.
     pub fn loop_block_ms(&self, step: &Step) -> u64 {
-        let p = self.for_step(step);
-        let per_task = match (step.model, step.lab) {
-            (Model::Asyncio, Lab::Blocking) => Workload::Io.io_ms(&p),
-            (Model::Asyncio, _) => p.workload.cpu_ms(&p),
-            _ => 0,
-        };
+        let per_task = self.loop_work_ms(step);
         if per_task == 0 {
             return 0;
         }
-        let tasks = u64::from(p.tasks);
-        (tasks * (u64::from(per_task) * 1000 + LOOP_TASK_OVERHEAD_US)).div_ceil(1000)
+        let tasks = u64::from(self.for_step(step).tasks);
+        (tasks * (per_task * 1000 + LOOP_TASK_OVERHEAD_US)).div_ceil(1000)
+    }
+
+    /// How long each task of one step holds the page's event loop with its own work, ms:
+    /// asyncio's computing, or in the blocking lab its blocking wait; 0 elsewhere.
+    fn loop_work_ms(&self, step: &Step) -> u64 {
+        let p = self.for_step(step);
+        u64::from(match (step.model, step.lab) {
+            (Model::Asyncio, Lab::Blocking) => Workload::Io.io_ms(&p),
+            (Model::Asyncio, _) => p.workload.cpu_ms(&p),
+            _ => 0,
+        })
     }
 
     /// What the processes of one step are expected to hold of the browser's memory at once,
@@ -541,17 +547,12 @@ impl Params {
     /// result it sends, and every result, which the page keeps. A pool counts `processes`
     /// (up to 16 when it is one per core); one process per task counts them all.
     pub fn memory_kb(&self, step: &Step) -> u64 {
-        let p = self.for_step(step);
-        if step.lab != Lab::None {
-            return 0; // the labs send no results
-        }
-        let live = match step.model {
-            Model::Multiprocessing if !p.pool => p.tasks,
-            Model::Multiprocessing | Model::AsyncioProcesses => p.process_count(MAX_PROCESSES),
-            _ => return 0,
+        let Some((live, _)) = self.live_processes(step) else {
+            return 0;
         };
+        let p = self.for_step(step);
         let payload = u64::from(p.payload_kb);
-        u64::from(live) * (PROCESS_MEMORY_KB + payload) + u64::from(p.tasks) * payload
+        live * (PROCESS_MEMORY_KB + payload) + u64::from(p.tasks) * payload
     }
 
     /// The most tasks of `per_task_ms` each that fit the freeze budget.
@@ -636,11 +637,7 @@ impl Params {
         if let Some(step) = plan.iter().max_by_key(|s| self.loop_block_ms(s)) {
             let block = self.loop_block_ms(step);
             if block > MAX_EXPECTED_BLOCK_MS {
-                let p = self.for_step(step);
-                let per_task = u64::from(match step.lab {
-                    Lab::Blocking => Workload::Io.io_ms(&p),
-                    _ => p.workload.cpu_ms(&p),
-                });
+                let per_task = self.loop_work_ms(step);
                 let tasks_fit = Params::tasks_fitting(per_task);
                 let ms_fits = Params::ms_fitting(self.tasks);
                 // What holds the loop, and the parameter that sizes it.
@@ -680,18 +677,26 @@ impl Params {
     }
 
     /// The processes of `step` that live at once, at most, and whether there is one per task.
-    fn live_processes(&self, step: &Step) -> (u64, bool) {
+    /// None for steps that send no results from processes (other models, the labs).
+    fn live_processes(&self, step: &Step) -> Option<(u64, bool)> {
         let p = self.for_step(step);
-        if !p.pool && step.model == Model::Multiprocessing {
-            (u64::from(p.tasks), true)
-        } else {
-            (u64::from(p.process_count(MAX_PROCESSES)), false)
+        if step.lab != Lab::None {
+            return None; // the labs send no results
+        }
+        match step.model {
+            Model::Multiprocessing if !p.pool => Some((u64::from(p.tasks), true)),
+            Model::Multiprocessing | Model::AsyncioProcesses => {
+                Some((u64::from(p.process_count(MAX_PROCESSES)), false))
+            }
+            _ => None,
         }
     }
 
     /// The largest results, KiB, with which `step`'s processes fit in memory.
     pub fn payload_fitting(&self, step: &Step) -> u64 {
-        let (live, _) = self.live_processes(step);
+        let Some((live, _)) = self.live_processes(step) else {
+            return u64::from(self.payload_kb);
+        };
         let tasks = u64::from(self.for_step(step).tasks);
         MAX_RUN_MEMORY_KB.saturating_sub(live * PROCESS_MEMORY_KB) / (live + tasks).max(1)
     }
@@ -700,7 +705,7 @@ impl Params {
     fn memory_error(&self, step: &Step, kb: u64) -> ParamError {
         let p = self.for_step(step);
         let payload = u64::from(p.payload_kb);
-        let (live, per_task) = self.live_processes(step);
+        let (live, per_task) = self.live_processes(step).unwrap_or((0, false));
         // The largest results that fit, and the most tasks.
         let payload_fits = self.payload_fitting(step);
         let tasks_fit = if per_task {

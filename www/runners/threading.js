@@ -326,8 +326,8 @@ function keepIfItStops(threads, h, answer) {
   // Meanwhile a new run starts a host of its own.
   if (hosts.get(threads) === h) hosts.delete(threads);
   const late = new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS, LATE));
-  Promise.race([answer.then(() => true, (e) => /threading: stopped/.test(errorMessage(e))), late]).then((stopped) => {
-    if (stopped === true && !h.crash && !hosts.has(threads)) hosts.set(threads, h);
+  Promise.race([answer.then(() => true, (e) => /threading: stopped/.test(errorMessage(e))), late]).then((answered) => {
+    if (answered === true && !h.crash && !hosts.has(threads)) hosts.set(threads, h);
     else drop(threads, h);
   });
 }
