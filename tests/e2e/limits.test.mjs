@@ -124,7 +124,8 @@ for (const [name, query, afterMs] of [
  */
 for (const [name, query, spanMs] of [
   ['asyncio-processes', 'models=asyncio-processes&workload=mixed&tasks=8&io_ms=100&cpu_ms=400&processes=2', 1500],
-  ['the race lab', 'lab=race&threads=8&increments=10000000&gil=off', 1200],
+  // The race lab runs 1.1-2.1 s here (a warm pool is quicker): its Stops come in its first 0.8 s.
+  ['the race lab', 'lab=race&threads=8&increments=10000000&gil=off', 800],
 ]) {
   test(`twenty Stops at random instants of ${name} all end cancelled within 100 ms`, { timeout: 240_000 }, async () => {
     const { page, problems, context } = await open(env.browser, `${env.server.url}?${query}`);
